@@ -1,0 +1,66 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+  name: "WeightScope",
+  products: [
+    .executable(name: "weightscope", targets: ["weightscope"]),
+    .library(name: "WeightScope", targets: ["WeightScope"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // zlib, from the system (Debian: zlib1g-dev).
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+    // Bytes, errors and limits shared by every reader.
+    .target(name: "WeightScopeCore"),
+    // Tensors, dtypes and findings: what every reader produces.
+    .target(name: "WeightScopeModel", dependencies: ["WeightScopeCore"]),
+
+    // Format readers.
+    .target(name: "WeightScopeZip", dependencies: ["WeightScopeCore", "CZlib"]),
+    .target(name: "WeightScopePickle", dependencies: ["WeightScopeCore"]),
+    .target(
+      name: "WeightScopePyTorch",
+      dependencies: ["WeightScopeCore", "WeightScopeModel", "WeightScopeZip", "WeightScopePickle"]),
+    .target(name: "WeightScopeONNX", dependencies: ["WeightScopeCore", "WeightScopeModel"]),
+
+    // Layers, kinds, formulas and counts, from tensors of any format.
+    .target(name: "WeightScopeAnalysis", dependencies: ["WeightScopeCore", "WeightScopeModel"]),
+    // Architectures the user meant: nn.Sequential source and JSON/YAML specs.
+    .target(name: "WeightScopeSpec", dependencies: ["WeightScopeCore"]),
+    // Text and JSON renderings of an analysis.
+    .target(name: "WeightScopeReport", dependencies: ["WeightScopeModel", "WeightScopeAnalysis"]),
+
+    // Opening a file of any supported format by its content.
+    .target(
+      name: "WeightScope",
+      dependencies: [
+        "WeightScopeCore", "WeightScopeModel", "WeightScopePyTorch", "WeightScopeONNX",
+        "WeightScopeAnalysis",
+      ]),
+
+    // The command line, as a library so that tests run commands in-process.
+    .target(
+      name: "WeightScopeCommands",
+      dependencies: [
+        "WeightScope", "WeightScopeReport", "WeightScopeSpec",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .executableTarget(name: "weightscope", dependencies: ["WeightScopeCommands"]),
+
+    .testTarget(name: "WeightScopeCoreTests", dependencies: ["WeightScopeCore"]),
+    .testTarget(name: "WeightScopeZipTests", dependencies: ["WeightScopeZip"]),
+    .testTarget(name: "WeightScopePickleTests", dependencies: ["WeightScopePickle"]),
+    .testTarget(name: "WeightScopePyTorchTests", dependencies: ["WeightScopePyTorch"]),
+    .testTarget(name: "WeightScopeONNXTests", dependencies: ["WeightScopeONNX"]),
+    .testTarget(name: "WeightScopeAnalysisTests", dependencies: ["WeightScopeAnalysis", "WeightScopeReport"]),
+    .testTarget(name: "WeightScopeSpecTests", dependencies: ["WeightScopeSpec"]),
+    .testTarget(
+      name: "WeightScopeCommandsTests",
+      dependencies: ["WeightScopeCommands", "WeightScope", "WeightScopeReport"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The bytes of a file, memory-mapped read-only, or a private copy of bytes made in memory.
+///
+/// Mapping costs nothing until a page is touched; readers touch only the headers they need, so
+/// listing a multi-gigabyte checkpoint reads a few pages. The mapping is advised for random
+/// access so that the kernel does not read ahead megabytes around every touched page.
+public final class FileBytes: @unchecked Sendable {
+  /// The whole file. Valid as long as this object lives.
+  public let buffer: UnsafeRawBufferPointer
+  /// The path the bytes came from, or a label for bytes made in memory.
+  public let path: String
+  private let release: Release
+
+  private enum Release {
+    case unmap
+    case deallocate
+    case none
+  }
+
+  /// Maps the file at `path` read-only.
+  ///
+  /// - Throws: `.io` when the file cannot be opened, is not a regular file, or cannot be mapped.
+  public init(path: String) throws(ReadError) {
+    self.path = path
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw ReadError(.io, at: nil, "cannot open: \(errnoText())") }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw ReadError(.io, at: nil, "cannot stat: \(errnoText())") }
+    guard (info.st_mode & S_IFMT) == S_IFREG else {
+      throw ReadError(.io, at: nil, "not a regular file")
+    }
+    let size = Int(info.st_size)
+    if size == 0 {
+      buffer = UnsafeRawBufferPointer(start: nil, count: 0)
+      release = .none
+      return
+    }
+    let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+    guard let address, address != MAP_FAILED else {
+      throw ReadError(.io, at: nil, "cannot map \(size) bytes: \(errnoText())")
+    }
+    _ = madvise(address, size, MADV_RANDOM)
+    buffer = UnsafeRawBufferPointer(start: address, count: size)
+    release = .unmap
+  }
+
+  /// A private copy of `bytes`, for bytes made in memory (inflated entries, tests).
+  public init<C: Collection>(copying bytes: C, label: String = "<memory>") where C.Element == UInt8 {
+    path = label
+    let count = bytes.count
+    if count == 0 {
+      buffer = UnsafeRawBufferPointer(start: nil, count: 0)
+      release = .none
+      return
+    }
+    let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
+    _ = storage.initializeMemory(as: UInt8.self, from: bytes)
+    buffer = UnsafeRawBufferPointer(storage)
+    release = .deallocate
+  }
+
+  /// Takes ownership of memory allocated with `UnsafeMutableRawBufferPointer.allocate`.
+  public init(adopting storage: UnsafeMutableRawBufferPointer, label: String) {
+    path = label
+    buffer = UnsafeRawBufferPointer(storage)
+    release = storage.baseAddress == nil ? .none : .deallocate
+  }
+
+  deinit {
+    guard let base = buffer.baseAddress else { return }
+    switch release {
+    case .unmap: munmap(UnsafeMutableRawPointer(mutating: base), buffer.count)
+    case .deallocate: UnsafeMutableRawPointer(mutating: base).deallocate()
+    case .none: break
+    }
+  }
+
+  public var count: Int { buffer.count }
+
+  /// A reader over the whole file.
+  public func reader() -> ByteReader { ByteReader(self) }
+}
+
+func errnoText() -> String {
+  guard let text = strerror(errno) else { return "errno \(errno)" }
+  return String(cString: text)
+}
