@@ -52,10 +52,10 @@ let package = Package(
     .executableTarget(name: "weightscope", dependencies: ["WeightScopeCommands"]),
 
     .testTarget(name: "WeightScopeCoreTests", dependencies: ["WeightScopeCore"]),
-    .testTarget(name: "WeightScopeZipTests", dependencies: ["WeightScopeZip"]),
-    .testTarget(name: "WeightScopePickleTests", dependencies: ["WeightScopePickle"]),
-    .testTarget(name: "WeightScopePyTorchTests", dependencies: ["WeightScopePyTorch"]),
-    .testTarget(name: "WeightScopeONNXTests", dependencies: ["WeightScopeONNX"]),
+    .testTarget(name: "WeightScopeZipTests", dependencies: ["WeightScopeZip"], exclude: ["Fixtures"]),
+    .testTarget(name: "WeightScopePickleTests", dependencies: ["WeightScopePickle"], exclude: ["Fixtures"]),
+    .testTarget(name: "WeightScopePyTorchTests", dependencies: ["WeightScopePyTorch"], exclude: ["Fixtures"]),
+    .testTarget(name: "WeightScopeONNXTests", dependencies: ["WeightScopeONNX"], exclude: ["Fixtures"]),
     .testTarget(name: "WeightScopeAnalysisTests", dependencies: ["WeightScopeAnalysis", "WeightScopeReport"]),
     .testTarget(name: "WeightScopeSpecTests", dependencies: ["WeightScopeSpec"]),
     .testTarget(

@@ -1,0 +1,122 @@
+import Testing
+import WeightScopeCore
+
+@testable import WeightScopeZip
+
+private func fixture(_ name: String) throws -> FileBytes {
+  let here = String(#filePath)
+  let folder = here[..<(here.lastIndex(of: "/") ?? here.startIndex)]
+  return try FileBytes(path: "\(folder)/Fixtures/\(name)")
+}
+
+private func open(_ name: String) throws -> ZipArchive {
+  try ZipArchive(try fixture(name).reader())
+}
+
+@Suite struct ZipArchiveTests {
+  @Test func readsStoredEntriesAndTheTopFolder() throws {
+    let zip = try open("stored.zip")
+    #expect(zip.topFolder == "model")
+    #expect(zip.entries.map(\.name) == ["model/data.pkl", "model/data/0", "model/version"])
+    let entry = try #require(zip.entry(relative: "data.pkl"))
+    #expect(entry.method == .stored)
+    let data = try zip.contents(of: entry)
+    #expect(data.count == 1024)
+    #expect(try data.peekUInt8(at: data.start + 255) == 255)
+    try zip.verifyCRC(of: entry, data: data)
+    #expect(zip.entry(relative: "data/0")?.uncompressedSize == 64)
+  }
+
+  @Test func inflatesDeflatedEntries() throws {
+    let zip = try open("deflated.zip")
+    #expect(zip.topFolder == "top")
+    let entry = try #require(zip.entry(relative: "data.pkl"))
+    #expect(entry.method == .deflated)
+    let data = try zip.contents(of: entry)
+    #expect(data.count == 8192)
+    #expect(try data.peekUInt8(at: 4097) == 1)
+    try zip.verifyCRC(of: entry, data: data)
+  }
+
+  @Test func inflationStopsAtTheLimit() throws {
+    let zip = try open("deflated.zip")
+    let entry = try #require(zip.entry(relative: "data.pkl"))
+    var limits = Limits()
+    limits.inflatedBytes = 4096
+    #expect {
+      _ = try zip.contents(of: entry, limits: limits)
+    } throws: { ($0 as? ReadError)?.kind == .limitExceeded }
+  }
+
+  @Test func readsZip64Records() throws {
+    let zip = try open("zip64.zip")
+    #expect(zip.isZip64)
+    #expect(zip.entries.count == 2)
+    let entry = try #require(zip.entry(relative: "data/0"))
+    #expect(try zip.contents(of: entry).count == 32)
+  }
+
+  @Test func ignoresAnEndRecordInsideTheComment() throws {
+    let zip = try open("comment.zip")
+    #expect(zip.entries.map(\.name) == ["a/data.pkl"])
+  }
+
+  @Test func readsAnEmptyArchive() throws {
+    let zip = try open("empty.zip")
+    #expect(zip.entries.isEmpty)
+    #expect(zip.topFolder == "")
+  }
+
+  @Test func reportsACRCMismatch() throws {
+    let zip = try open("bad_crc.zip")
+    let entry = try #require(zip.entry(relative: "data.pkl"))
+    let data = try zip.contents(of: entry)
+    let error = try #require(throws: ReadError.self) { try zip.verifyCRC(of: entry, data: data) }
+    #expect(error.kind == .checksum)
+    #expect(error.context == "c/data.pkl")
+  }
+
+  @Test func rejectsDuplicateNames() throws {
+    let error = try #require(throws: ReadError.self) { try open("duplicate.zip") }
+    #expect(error.kind == .malformed)
+    #expect(error.message.contains("duplicate entry name \"d/data.pkl\""))
+  }
+
+  @Test func crossChecksTheLocalHeader() throws {
+    let zip = try open("local_name_mismatch.zip")
+    let entry = try #require(zip.entry(relative: "data.pkl"))
+    let error = try #require(throws: ReadError.self) { try zip.contents(of: entry) }
+    #expect(error.kind == .malformed)
+    #expect(error.offset == 0)
+    #expect(error.message.contains("e/evil.pkl"))
+  }
+
+  @Test func rejectsOverlappingEntries() throws {
+    let error = try #require(throws: ReadError.self) { try open("overlap.zip") }
+    #expect(error.kind == .malformed)
+    #expect(error.message.contains("overlaps"))
+  }
+
+  @Test func rejectsWhatIsNotAZip() throws {
+    let bytes = FileBytes(copying: Array("this is not a zip archive at all".utf8))
+    let error = try #require(throws: ReadError.self) { try ZipArchive(bytes.reader()) }
+    #expect(error.kind == .badMagic)
+    #expect(!ZipArchive.looksLikeZip(bytes.reader()))
+  }
+
+  @Test(arguments: ["stored.zip", "deflated.zip", "zip64.zip", "comment.zip"])
+  func everyTruncatedPrefixThrows(name: String) throws {
+    let whole = try fixture(name)
+    let all = Array(whole.buffer)
+    for length in 0..<all.count {
+      let prefix = FileBytes(copying: all[0..<length])
+      #expect(throws: ReadError.self) {
+        let zip = try ZipArchive(prefix.reader())
+        for entry in zip.entries {
+          let data = try zip.contents(of: entry)
+          try zip.verifyCRC(of: entry, data: data)
+        }
+      }
+    }
+  }
+}
