@@ -38,8 +38,8 @@ let package = Package(
     .target(
       name: "WeightScope",
       dependencies: [
-        "WeightScopeCore", "WeightScopeModel", "WeightScopePyTorch", "WeightScopeONNX",
-        "WeightScopeAnalysis",
+        "WeightScopeCore", "WeightScopeModel", "WeightScopeZip", "WeightScopePyTorch",
+        "WeightScopeONNX", "WeightScopeAnalysis",
       ]),
 
     // The command line, as a library so that tests run commands in-process.

@@ -1,1 +1,3 @@
-print("weightscope")
+import WeightScopeCommands
+
+WeightScopeCommand.mainExit()

@@ -1,0 +1,63 @@
+import ArgumentParser
+import WeightScope
+import WeightScopeAnalysis
+import WeightScopeCore
+import WeightScopeReport
+
+/// How a report is printed.
+public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+  case text
+  case json
+}
+
+/// `weightscope inspect FILE...`: every tensor and layer of each file, with counts.
+public struct Inspect: ParsableCommand, OutputCommand {
+  public static let configuration = CommandConfiguration(
+    abstract: "List the layers, tensors and parameter counts of weight files.",
+    discussion: """
+      With --format json, prints one document per file (JSON Lines), as described in the
+      weightscope.inspect/1 contract.
+      """
+  )
+
+  @Argument(help: "Weight files: PyTorch checkpoints (.pt, .pth, .bin, .ckpt) or ONNX models.")
+  var files: [String]
+
+  @Flag(help: "Also list every tensor: name, shape, dtype, elements, bytes, role.")
+  var tensors = false
+
+  @Option(help: "Output format: text or json.")
+  var format: OutputFormat = .text
+
+  public init() {}
+
+  public func validate() throws {
+    if files.isEmpty { throw ValidationError("Give at least one weight file.") }
+  }
+
+  public func run() throws { try runAndExit() }
+
+  public func execute() -> CommandOutput {
+    var output = CommandOutput()
+    var first = true
+    for path in files {
+      let analysis: Analysis
+      do {
+        analysis = try WeightFileReader.inspect(path: path)
+      } catch {
+        output.error("\(path): \(error)")
+        output.fail(ExitStatus.unreadable)
+        continue
+      }
+      switch format {
+      case .json:
+        output.print(JSONReport.render(analysis, path: path))
+      case .text:
+        if !first { output.print("") }
+        output.stdout += TextReport.render(analysis, options: TextReport.Options(tensors: tensors))
+      }
+      first = false
+    }
+    return output
+  }
+}
