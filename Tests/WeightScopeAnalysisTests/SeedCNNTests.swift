@@ -104,3 +104,4 @@ import WeightScopeReport
     #expect(layers.first?["kind"] as? String == "conv2d")
   }
 }
+
