@@ -140,8 +140,9 @@ private func inferRankOne(layer: String, c: Int, bias: [Int]?) throws(FormulaErr
           + "InstanceNorm(affine=True), which the file cannot tell apart"
       ])
   }
-  if hints(layer, ["prelu"]) {
-    return Inference(kind: .prelu, formula: try Formula.prelu(numParameters: c))
+  if hints(layer, ["prelu"]) || tokenHints(layer, prefixes: ["act"]) {
+    return Inference(
+      kind: .prelu, formula: try Formula.prelu(numParameters: c), notes: ["read as PReLU from the name"])
   }
   if hints(layer, ["rms"]) {
     return Inference(kind: .rmsnorm, formula: try Formula.rmsNorm(normalizedShape: [c]))
