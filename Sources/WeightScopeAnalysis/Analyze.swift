@@ -31,7 +31,8 @@ public func analyze(_ file: WeightFile) -> Analysis {
     if onnx {
       // An Add operand is a bias only beside a MatMul or Gemm weight.
       let linear = indices.contains {
-        placements[$0].role == .weight && ["MatMul", "Gemm"].contains(placements[$0].use?.opType ?? "")
+        placements[$0].role == .weight
+          && ["MatMul", "Gemm"].contains(placements[$0].use?.opType ?? "")
       }
       if !linear {
         for i in indices where placements[i].role == .bias && placements[i].use?.opType == "Add" {
@@ -39,10 +40,13 @@ public func analyze(_ file: WeightFile) -> Analysis {
           placements[i].localName = file.tensors[i].name
         }
       }
-      let members = indices.map { Member(index: $0, info: file.tensors[$0], placement: placements[$0]) }
+      let members = indices.map {
+        Member(index: $0, info: file.tensors[$0], placement: placements[$0])
+      }
       var inference = inferONNX(members: members)
       if inference.kind == .unknown && !members.contains(where: { $0.placement.use != nil }) {
-        inference = inferPyTorch(layer: name, shapes: shapes(of: members.map(\.index), placements, file))
+        inference = inferPyTorch(
+          layer: name, shapes: shapes(of: members.map(\.index), placements, file))
       }
       inferences[name] = inference
     } else {
@@ -57,7 +61,9 @@ public func analyze(_ file: WeightFile) -> Analysis {
     let known = inferences[p.layer]?.kind.hasFormula ?? false
     let (trainable, rule) = decideTrainability(info, role: p.role, knownLayer: known)
     tensors.append(
-      AnalyzedTensor(info: info, layer: p.layer, localName: p.localName, role: p.role, trainable: trainable, rule: rule))
+      AnalyzedTensor(
+        info: info, layer: p.layer, localName: p.localName, role: p.role, trainable: trainable,
+        rule: rule))
   }
 
   // 5. Layers: counts, formula checks, notes.
@@ -67,15 +73,18 @@ public func analyze(_ file: WeightFile) -> Analysis {
     let indices = membersOf[name] ?? []
     let inference = inferences[name] ?? Inference(kind: .unknown)
     var layer = Layer(
-      name: name, kind: inference.kind, tensorIndices: indices, parameters: 0, trainable: 0, nonTrainable: 0,
-      constants: 0, optimizerState: 0, formula: nil, notes: inference.notes + (inference.formula?.notes ?? []))
+      name: name, kind: inference.kind, tensorIndices: indices, parameters: 0, trainable: 0,
+      nonTrainable: 0,
+      constants: 0, optimizerState: 0, formula: nil,
+      notes: inference.notes + (inference.formula?.notes ?? []))
     var saturated = false
     for i in indices {
       let t = tensors[i]
       let n = t.countedElements
       switch t.role {
       case .constant: layer.constants = saturatingAdd(layer.constants, n, &saturated)
-      case .optimizerState: layer.optimizerState = saturatingAdd(layer.optimizerState, n, &saturated)
+      case .optimizerState:
+        layer.optimizerState = saturatingAdd(layer.optimizerState, n, &saturated)
       default:
         if t.trainable {
           layer.trainable = saturatingAdd(layer.trainable, n, &saturated)
@@ -122,7 +131,7 @@ public func analyze(_ file: WeightFile) -> Analysis {
     findings.append(
       Finding(
         .info, "analysis.shared-storage",
-        "\(shared.count) tensor\(shared.count == 1 ? "" : "s") share storage with earlier ones (tied weights): "
+        "\(shared.count) tensor\(shared.count == 1 ? " shares" : "s share") storage with earlier ones (tied weights): "
           + "counted once"))
   }
   return Analysis(file: file, tensors: tensors, layers: layers, totals: totals, findings: findings)
@@ -131,7 +140,9 @@ public func analyze(_ file: WeightFile) -> Analysis {
 /// `(root)` for tensors that belong to no module, else the name itself.
 func display(_ layer: String) -> String { layer.isEmpty ? "(root)" : layer }
 
-private func shapes(of indices: [Int], _ placements: [Placement], _ file: WeightFile) -> [String: [Int]] {
+private func shapes(of indices: [Int], _ placements: [Placement], _ file: WeightFile) -> [String:
+  [Int]]
+{
   var shapes: [String: [Int]] = [:]
   for i in indices where placements[i].role != .constant && placements[i].role != .optimizerState {
     shapes[placements[i].localName] = file.tensors[i].shape
@@ -146,13 +157,17 @@ func saturatingAdd(_ a: Int, _ b: Int, _ saturated: inout Bool) -> Int {
 }
 
 /// The rules of ``TrainabilityRule``, in order.
-func decideTrainability(_ t: TensorInfo, role: TensorRole, knownLayer: Bool) -> (Bool, TrainabilityRule) {
+func decideTrainability(_ t: TensorInfo, role: TensorRole, knownLayer: Bool) -> (
+  Bool, TrainabilityRule
+) {
   switch role {
   case .optimizerState: return (false, .optimizer)
   case .constant: return (false, .constant)
   default: break
   }
-  if let declared = t.declaredTrainable { return (declared && t.declaredParameter != false, .declared) }
+  if let declared = t.declaredTrainable {
+    return (declared && t.declaredParameter != false, .declared)
+  }
   if t.declaredParameter == false { return (false, .declared) }
   switch role {
   case .runningMean, .runningVar: return (false, .runningStat)
@@ -193,7 +208,8 @@ func checkFormula(_ formula: Formula, layerTensors: [AnalyzedTensor]) -> Formula
     problems.append("counts differ")
   }
   return FormulaCheck(
-    formula: formula, text: formula.text, expected: formula.total, actual: actual, matches: problems.isEmpty,
+    formula: formula, text: formula.text, expected: formula.total, actual: actual,
+    matches: problems.isEmpty,
     problems: problems)
 }
 
@@ -245,7 +261,10 @@ func computeTotals(_ tensors: [AnalyzedTensor], findings: inout [Finding]) -> To
   }
   totals.parameters = saturatingAdd(totals.trainable, totals.nonTrainable, &saturated)
   if saturated {
-    findings.append(Finding(.warning, "analysis.overflow", "a total does not fit in 64 bits; shown as the largest value"))
+    findings.append(
+      Finding(
+        .warning, "analysis.overflow", "a total does not fit in 64 bits; shown as the largest value"
+      ))
   }
   return totals
 }

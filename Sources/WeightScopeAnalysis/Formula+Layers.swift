@@ -11,7 +11,8 @@ extension Formula {
   ) throws(FormulaError) -> Formula {
     try checkConv(inChannels, outChannels, kernel, groups)
     guard let kind = LayerKind.conv(dimensions: kernel.count) else {
-      throw FormulaError(.invalid, "a convolution has 1, 2 or 3 kernel dimensions, not \(kernel.count)")
+      throw FormulaError(
+        .invalid, "a convolution has 1, 2 or 3 kernel dimensions, not \(kernel.count)")
     }
     let d = inChannels / groups
     let perFilter = try mul(product(kernel), d)
@@ -21,7 +22,8 @@ extension Formula {
     var tensors = [ExpectedTensor("weight", [outChannels, d] + kernel, .weight)]
     if bias { tensors.append(ExpectedTensor("bias", [outChannels], .bias)) }
     let text = bias ? "((\(kText))+1)*\(outChannels)" : "(\(kText))*\(outChannels)"
-    return Formula(kind: kind, terms: [Term(text: text, count: count, trainable: true, tensors: tensors)])
+    return Formula(
+      kind: kind, terms: [Term(text: text, count: count, trainable: true, tensors: tensors)])
   }
 
   /// `ConvTranspose1d/2d/3d`: weight `[in, out/groups, k...]`, bias `[out]`.
@@ -40,10 +42,13 @@ extension Formula {
     if bias { tensors.append(ExpectedTensor("bias", [outChannels], .bias)) }
     let text = bias ? "(\(wText))+\(outChannels)" : wText
     let count = try add(weight, bias ? outChannels : 0)
-    return Formula(kind: kind, terms: [Term(text: text, count: count, trainable: true, tensors: tensors)])
+    return Formula(
+      kind: kind, terms: [Term(text: text, count: count, trainable: true, tensors: tensors)])
   }
 
-  private static func checkConv(_ i: Int, _ o: Int, _ kernel: [Int], _ groups: Int) throws(FormulaError) {
+  private static func checkConv(_ i: Int, _ o: Int, _ kernel: [Int], _ groups: Int)
+    throws(FormulaError)
+  {
     try require(i > 0 && o > 0, "channels must be positive (in \(i), out \(o))")
     try require(kernel.allSatisfy { $0 > 0 }, "kernel sizes must be positive: \(kernel)")
     try require(groups > 0, "groups must be positive, not \(groups)")
@@ -52,34 +57,46 @@ extension Formula {
   }
 
   /// `Linear`: weight `[out, in]`, bias `[out]`; written `(in*out)+out`.
-  public static func linear(inFeatures: Int, outFeatures: Int, bias: Bool = true) throws(FormulaError) -> Formula {
+  public static func linear(inFeatures: Int, outFeatures: Int, bias: Bool = true)
+    throws(FormulaError) -> Formula
+  {
     try require(inFeatures >= 0 && outFeatures >= 0, "features must not be negative")
     var tensors = [ExpectedTensor("weight", [outFeatures, inFeatures], .weight)]
     if bias { tensors.append(ExpectedTensor("bias", [outFeatures], .bias)) }
     let count = try add(mul(inFeatures, outFeatures), bias ? outFeatures : 0)
-    let text = bias ? "(\(inFeatures)*\(outFeatures))+\(outFeatures)" : "\(inFeatures)*\(outFeatures)"
-    return Formula(kind: .linear, terms: [Term(text: text, count: count, trainable: true, tensors: tensors)])
+    let text =
+      bias ? "(\(inFeatures)*\(outFeatures))+\(outFeatures)" : "\(inFeatures)*\(outFeatures)"
+    return Formula(
+      kind: .linear, terms: [Term(text: text, count: count, trainable: true, tensors: tensors)])
   }
 
   /// `Bilinear`: weight `[out, in1, in2]`, bias `[out]`; written `(out*in1*in2)+out`.
-  public static func bilinear(in1: Int, in2: Int, outFeatures: Int, bias: Bool = true) throws(FormulaError) -> Formula {
+  public static func bilinear(in1: Int, in2: Int, outFeatures: Int, bias: Bool = true)
+    throws(FormulaError) -> Formula
+  {
     try require(in1 >= 0 && in2 >= 0 && outFeatures >= 0, "features must not be negative")
     var tensors = [ExpectedTensor("weight", [outFeatures, in1, in2], .weight)]
     if bias { tensors.append(ExpectedTensor("bias", [outFeatures], .bias)) }
     let count = try add(mul(outFeatures, in1, in2), bias ? outFeatures : 0)
     let w = "\(outFeatures)*\(in1)*\(in2)"
     let text = bias ? "(\(w))+\(outFeatures)" : w
-    return Formula(kind: .bilinear, terms: [Term(text: text, count: count, trainable: true, tensors: tensors)])
+    return Formula(
+      kind: .bilinear, terms: [Term(text: text, count: count, trainable: true, tensors: tensors)])
   }
 
   /// `Embedding` (and `EmbeddingBag` with `bag: true`): weight `[num, dim]`.
-  public static func embedding(numEmbeddings: Int, embeddingDim: Int, bag: Bool = false) throws(FormulaError) -> Formula {
+  public static func embedding(numEmbeddings: Int, embeddingDim: Int, bag: Bool = false)
+    throws(FormulaError) -> Formula
+  {
     try require(numEmbeddings >= 0 && embeddingDim >= 0, "sizes must not be negative")
     let count = try mul(numEmbeddings, embeddingDim)
     let tensors = [ExpectedTensor("weight", [numEmbeddings, embeddingDim], .weight)]
     return Formula(
       kind: bag ? .embeddingbag : .embedding,
-      terms: [Term(text: "\(numEmbeddings)*\(embeddingDim)", count: count, trainable: true, tensors: tensors)])
+      terms: [
+        Term(
+          text: "\(numEmbeddings)*\(embeddingDim)", count: count, trainable: true, tensors: tensors)
+      ])
   }
 
   /// `BatchNorm1d/2d/3d`: `2*C` trainable (weight, bias) when `affine`; `2*C` running
@@ -110,7 +127,9 @@ extension Formula {
         terms.append(
           Term(
             text: "1", count: 1, trainable: false,
-            tensors: [ExpectedTensor("num_batches_tracked", [], .numBatchesTracked, trainable: false)]))
+            tensors: [
+              ExpectedTensor("num_batches_tracked", [], .numBatchesTracked, trainable: false)
+            ]))
       }
     }
     return Formula(kind: kind, terms: terms)
@@ -121,7 +140,8 @@ extension Formula {
   public static func instanceNorm(
     numFeatures c: Int, affine: Bool = false, trackRunningStats: Bool = false
   ) throws(FormulaError) -> Formula {
-    try batchNorm(numFeatures: c, affine: affine, trackRunningStats: trackRunningStats, kind: .instancenorm)
+    try batchNorm(
+      numFeatures: c, affine: affine, trackRunningStats: trackRunningStats, kind: .instancenorm)
   }
 
   /// `LayerNorm`: weight and bias of `normalizedShape` when `elementwiseAffine` (bias
@@ -137,29 +157,43 @@ extension Formula {
     if bias { tensors.append(ExpectedTensor("bias", normalizedShape, .bias)) }
     let text = bias ? "2*\(nText)" : (normalizedShape.count == 1 ? nText : times(normalizedShape))
     let count = try mul(n, bias ? 2 : 1)
-    return Formula(kind: .layernorm, terms: [Term(text: text, count: count, trainable: true, tensors: tensors)])
+    return Formula(
+      kind: .layernorm, terms: [Term(text: text, count: count, trainable: true, tensors: tensors)])
   }
 
   /// `GroupNorm`: `2*C` when `affine`; the group count does not change it.
-  public static func groupNorm(numGroups: Int, numChannels c: Int, affine: Bool = true) throws(FormulaError) -> Formula {
-    try require(numGroups > 0 && c % numGroups == 0, "num_channels \(c) is not divisible by num_groups \(numGroups)")
+  public static func groupNorm(numGroups: Int, numChannels c: Int, affine: Bool = true)
+    throws(FormulaError) -> Formula
+  {
+    try require(
+      numGroups > 0 && c % numGroups == 0,
+      "num_channels \(c) is not divisible by num_groups \(numGroups)")
     guard affine else { return Formula(kind: .groupnorm, terms: []) }
     let tensors = [ExpectedTensor("weight", [c], .weight), ExpectedTensor("bias", [c], .bias)]
-    return Formula(kind: .groupnorm, terms: [Term(text: "2*\(c)", count: try mul(2, c), trainable: true, tensors: tensors)])
+    return Formula(
+      kind: .groupnorm,
+      terms: [Term(text: "2*\(c)", count: try mul(2, c), trainable: true, tensors: tensors)])
   }
 
   /// `RMSNorm`: a weight of `normalizedShape` when `elementwiseAffine`.
-  public static func rmsNorm(normalizedShape: [Int], elementwiseAffine: Bool = true) throws(FormulaError) -> Formula {
+  public static func rmsNorm(normalizedShape: [Int], elementwiseAffine: Bool = true)
+    throws(FormulaError) -> Formula
+  {
     try require(normalizedShape.allSatisfy { $0 >= 0 }, "normalized_shape must not be negative")
     guard elementwiseAffine else { return Formula(kind: .rmsnorm, terms: []) }
     let tensors = [ExpectedTensor("weight", normalizedShape, .weight)]
     return Formula(
       kind: .rmsnorm,
-      terms: [Term(text: times(normalizedShape), count: try product(normalizedShape), trainable: true, tensors: tensors)])
+      terms: [
+        Term(
+          text: times(normalizedShape), count: try product(normalizedShape), trainable: true,
+          tensors: tensors)
+      ])
   }
 
   /// An affine normalization whose flavour is unknown: weight (and bias) of `normalizedShape`.
-  public static func affineNorm(normalizedShape: [Int], bias: Bool) throws(FormulaError) -> Formula {
+  public static func affineNorm(normalizedShape: [Int], bias: Bool) throws(FormulaError) -> Formula
+  {
     var f = try layerNorm(normalizedShape: normalizedShape, bias: bias)
     f.kind = .norm
     return f
@@ -169,7 +203,11 @@ extension Formula {
   public static func prelu(numParameters: Int = 1) throws(FormulaError) -> Formula {
     try require(numParameters > 0, "num_parameters must be positive")
     let tensors = [ExpectedTensor("weight", [numParameters], .weight)]
-    return Formula(kind: .prelu, terms: [Term(text: "\(numParameters)", count: numParameters, trainable: true, tensors: tensors)])
+    return Formula(
+      kind: .prelu,
+      terms: [
+        Term(text: "\(numParameters)", count: numParameters, trainable: true, tensors: tensors)
+      ])
   }
 
   /// ReLU, MaxPool, AvgPool, Flatten, Dropout, Identity and other layers without parameters.
@@ -193,7 +231,9 @@ extension Formula {
     _ kind: LayerKind, inputSize: Int, hiddenSize h: Int, numLayers: Int = 1, bias: Bool = true,
     bidirectional: Bool = false, projSize p: Int = 0
   ) throws(FormulaError) -> Formula {
-    guard let g = gates(kind) else { throw FormulaError(.invalid, "\(kind.rawValue) is not a recurrent kind") }
+    guard let g = gates(kind) else {
+      throw FormulaError(.invalid, "\(kind.rawValue) is not a recurrent kind")
+    }
     try require(inputSize >= 0 && h > 0 && numLayers > 0, "sizes must be positive")
     try require(p >= 0 && p < h, "proj_size must be between 0 and hidden_size - 1")
     try require(p == 0 || kind == .lstm, "proj_size is only for LSTM")
@@ -244,12 +284,13 @@ extension Formula {
     var text: String
     var count: Int
     if k == e && v == e {
+      count = try mul(3, e, e)
       tensors.append(ExpectedTensor("in_proj_weight", [3 * e, e], .weight))
       text = "3*\(e)*\(e)"
-      count = try mul(3, e, e)
     } else {
       tensors += [
-        ExpectedTensor("q_proj_weight", [e, e], .weight), ExpectedTensor("k_proj_weight", [e, k], .weight),
+        ExpectedTensor("q_proj_weight", [e, e], .weight),
+        ExpectedTensor("k_proj_weight", [e, k], .weight),
         ExpectedTensor("v_proj_weight", [e, v], .weight),
       ]
       text = "\(e)*(\(e)+\(k)+\(v))"
@@ -265,7 +306,9 @@ extension Formula {
       terms.append(
         Term(
           text: "2*\(e)", count: try mul(2, e), trainable: true,
-          tensors: [ExpectedTensor("bias_k", [1, 1, e], .bias), ExpectedTensor("bias_v", [1, 1, e], .bias)]))
+          tensors: [
+            ExpectedTensor("bias_k", [1, 1, e], .bias), ExpectedTensor("bias_v", [1, 1, e], .bias),
+          ]))
     }
     terms += try linear(inFeatures: e, outFeatures: e, bias: bias).prefixed("out_proj.").terms
     return Formula(kind: .multiheadattention, terms: terms)
@@ -278,7 +321,9 @@ extension Formula {
     var terms = try multiheadAttention(embedDim: d, bias: bias).prefixed("self_attn.").terms
     terms += try linear(inFeatures: d, outFeatures: ff, bias: bias).prefixed("linear1.").terms
     terms += try linear(inFeatures: ff, outFeatures: d, bias: bias).prefixed("linear2.").terms
-    for n in ["norm1.", "norm2."] { terms += try layerNorm(normalizedShape: [d], bias: bias).prefixed(n).terms }
+    for n in ["norm1.", "norm2."] {
+      terms += try layerNorm(normalizedShape: [d], bias: bias).prefixed(n).terms
+    }
     return Formula(kind: .transformerencoderlayer, terms: terms)
   }
 

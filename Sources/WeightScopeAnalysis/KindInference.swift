@@ -41,7 +41,9 @@ func inferPyTorch(layer: String, shapes: [String: [Int]]) -> Inference {
   }
 }
 
-private func inferPyTorchThrowing(layer: String, shapes: [String: [Int]]) throws(FormulaError) -> Inference {
+private func inferPyTorchThrowing(layer: String, shapes: [String: [Int]]) throws(FormulaError)
+  -> Inference
+{
   if shapes.keys.contains(where: { $0.hasPrefix("weight_ih_l") }) {
     return try inferRecurrent(shapes)
   }
@@ -67,15 +69,19 @@ private func inferPyTorchThrowing(layer: String, shapes: [String: [Int]]) throws
   case 3, 4, 5:
     let transposed = hints(layer, ["deconv", "transpose", "upconv"])
     if w.count == 3 && hints(layer, ["bilinear", "bilin"]) {
-      return Inference(kind: .bilinear, formula: try Formula.bilinear(in1: w[1], in2: w[2], outFeatures: w[0], bias: bias != nil))
+      return Inference(
+        kind: .bilinear,
+        formula: try Formula.bilinear(in1: w[1], in2: w[2], outFeatures: w[0], bias: bias != nil))
     }
     var notes: [String] = []
     let f: Formula
     if transposed {
-      f = try Formula.convTranspose(inChannels: w[0], outChannels: w[1], kernel: Array(w[2...]), bias: bias != nil)
+      f = try Formula.convTranspose(
+        inChannels: w[0], outChannels: w[1], kernel: Array(w[2...]), bias: bias != nil)
       notes.append("read as a transposed convolution from the name; groups=1 assumed")
     } else {
-      f = try Formula.conv(inChannels: w[1], outChannels: w[0], kernel: Array(w[2...]), bias: bias != nil)
+      f = try Formula.conv(
+        inChannels: w[1], outChannels: w[0], kernel: Array(w[2...]), bias: bias != nil)
       if w[1] == 1 && w[0] > 1 {
         notes.append(
           "one input channel per filter: groups cannot be known from the file; groups=1 "
@@ -99,7 +105,8 @@ private func inferPyTorchThrowing(layer: String, shapes: [String: [Int]]) throws
           kind: .linear, formula: f,
           notes: ["weight stored as [in, out] (a transposed Linear, as GPT-2's Conv1D keeps it)"])
       }
-      return Inference(kind: .linear, formula: try Formula.linear(inFeatures: w[1], outFeatures: w[0]))
+      return Inference(
+        kind: .linear, formula: try Formula.linear(inFeatures: w[1], outFeatures: w[0]))
     }
     if hints(layer, ["embed", "wte", "wpe", "tok", "word", "position", "emb"]) {
       return Inference(
@@ -108,7 +115,9 @@ private func inferPyTorchThrowing(layer: String, shapes: [String: [Int]]) throws
     }
     return Inference(
       kind: .linear, formula: try Formula.linear(inFeatures: w[1], outFeatures: w[0], bias: false),
-      notes: ["rank-2 weight without bias read as Linear(bias=False); an Embedding has the same shape"])
+      notes: [
+        "rank-2 weight without bias read as Linear(bias=False); an Embedding has the same shape"
+      ])
   case 1:
     return try inferRankOne(layer: layer, c: w[0], bias: bias)
   default:
@@ -121,7 +130,9 @@ private func inferRankOne(layer: String, c: Int, bias: [Int]?) throws(FormulaErr
     if hints(layer, ["groupnorm", "group_norm"]) || tokenHints(layer, prefixes: ["gn"]) {
       return Inference(
         kind: .groupnorm, formula: try Formula.groupNorm(numGroups: 1, numChannels: c),
-        notes: ["read as GroupNorm from the name; num_groups cannot be known (no effect on the count)"])
+        notes: [
+          "read as GroupNorm from the name; num_groups cannot be known (no effect on the count)"
+        ])
     }
     if hints(layer, ["batchnorm", "batch_norm"]) || tokenHints(layer, prefixes: ["bn"]) {
       return Inference(
@@ -142,21 +153,27 @@ private func inferRankOne(layer: String, c: Int, bias: [Int]?) throws(FormulaErr
   }
   if hints(layer, ["prelu"]) || tokenHints(layer, prefixes: ["act"]) {
     return Inference(
-      kind: .prelu, formula: try Formula.prelu(numParameters: c), notes: ["read as PReLU from the name"])
+      kind: .prelu, formula: try Formula.prelu(numParameters: c),
+      notes: ["read as PReLU from the name"])
   }
   if hints(layer, ["rms"]) {
     return Inference(kind: .rmsnorm, formula: try Formula.rmsNorm(normalizedShape: [c]))
   }
   return Inference(
     kind: .norm, formula: try Formula.affineNorm(normalizedShape: [c], bias: false),
-    notes: ["rank-1 weight without bias: RMSNorm, LayerNorm(bias=False) or PReLU(\(c)), which the file cannot tell apart"])
+    notes: [
+      "rank-1 weight without bias: RMSNorm, LayerNorm(bias=False) or PReLU(\(c)), which the file cannot tell apart"
+    ])
 }
 
 /// `weight_ih_l0`, `weight_hh_l1_reverse`, ...: an RNN, LSTM or GRU, told apart by the gate
 /// multiple of the hidden size.
 private func inferRecurrent(_ shapes: [String: [Int]]) throws(FormulaError) -> Inference {
-  guard let ih = shapes["weight_ih_l0"], ih.count == 2, let hh = shapes["weight_hh_l0"], hh.count == 2 else {
-    return Inference(kind: .unknown, notes: ["recurrent weights without weight_ih_l0/weight_hh_l0 of rank 2"])
+  guard let ih = shapes["weight_ih_l0"], ih.count == 2, let hh = shapes["weight_hh_l0"],
+    hh.count == 2
+  else {
+    return Inference(
+      kind: .unknown, notes: ["recurrent weights without weight_ih_l0/weight_hh_l0 of rank 2"])
   }
   var hidden = hh[1]
   var proj = 0
@@ -164,8 +181,11 @@ private func inferRecurrent(_ shapes: [String: [Int]]) throws(FormulaError) -> I
     proj = hr[0]
     hidden = hr[1]
   }
-  guard hidden > 0, hh[0] % hidden == 0, let kind = [1: LayerKind.rnn, 3: .gru, 4: .lstm][hh[0] / hidden] else {
-    return Inference(kind: .unknown, notes: ["weight_hh_l0 \(hh) is not 1, 3 or 4 times the hidden size"])
+  guard hidden > 0, hh[0] % hidden == 0,
+    let kind = [1: LayerKind.rnn, 3: .gru, 4: .lstm][hh[0] / hidden]
+  else {
+    return Inference(
+      kind: .unknown, notes: ["weight_hh_l0 \(hh) is not 1, 3 or 4 times the hidden size"])
   }
   var layers = 0
   for key in shapes.keys {
@@ -183,7 +203,9 @@ private func inferRecurrent(_ shapes: [String: [Int]]) throws(FormulaError) -> I
 
 /// `in_proj_weight` (or `q/k/v_proj_weight`): a MultiheadAttention, whose `out_proj` is a
 /// Linear layer of its own.
-private func inferAttention(_ shapes: [String: [Int]], inProj: [Int], packed: Bool) throws(FormulaError) -> Inference {
+private func inferAttention(_ shapes: [String: [Int]], inProj: [Int], packed: Bool)
+  throws(FormulaError) -> Inference
+{
   guard inProj.count == 2 else {
     return Inference(kind: .unknown, notes: ["attention projection of rank \(inProj.count)"])
   }
@@ -202,7 +224,9 @@ private func inferAttention(_ shapes: [String: [Int]], inProj: [Int], packed: Bo
 
 /// Classifies an ONNX layer from the operator that consumes its weight.
 func inferONNX(members: [Member]) -> Inference {
-  let params = members.filter { $0.placement.role != .constant && $0.placement.role != .optimizerState }
+  let params = members.filter {
+    $0.placement.role != .constant && $0.placement.role != .optimizerState
+  }
   let weightMember = params.first { $0.placement.role == .weight && $0.placement.use != nil }
   guard let wm = weightMember, let use = wm.placement.use else {
     if params.isEmpty { return Inference(kind: .constants) }
@@ -218,16 +242,21 @@ func inferONNX(members: [Member]) -> Inference {
   }
 }
 
-private func inferONNXThrowing(use: OperatorUse, w: [Int], shapes: [String: [Int]]) throws(FormulaError) -> Inference {
+private func inferONNXThrowing(use: OperatorUse, w: [Int], shapes: [String: [Int]])
+  throws(FormulaError) -> Inference
+{
   let bias = shapes["bias"] != nil
   let group = use.attributes["group"]?.first ?? 1
   switch use.opType {
   case "Conv" where w.count >= 3:
-    let f = try Formula.conv(inChannels: try mul(w[1], group), outChannels: w[0], kernel: Array(w[2...]), groups: group, bias: bias)
+    let f = try Formula.conv(
+      inChannels: try mul(w[1], group), outChannels: w[0], kernel: Array(w[2...]), groups: group,
+      bias: bias)
     return Inference(kind: f.kind, formula: f)
   case "ConvTranspose" where w.count >= 3:
     let f = try Formula.convTranspose(
-      inChannels: w[0], outChannels: try mul(w[1], group), kernel: Array(w[2...]), groups: group, bias: bias)
+      inChannels: w[0], outChannels: try mul(w[1], group), kernel: Array(w[2...]), groups: group,
+      bias: bias)
     return Inference(kind: f.kind, formula: f)
   case "Gemm" where w.count == 2, "MatMul" where w.count == 2:
     // Gemm computes A*B' with transB=1 (PyTorch's [out, in]); MatMul and transB=0 take [in, out].
@@ -243,19 +272,22 @@ private func inferONNXThrowing(use: OperatorUse, w: [Int], shapes: [String: [Int
     let f = try Formula.batchNorm(numFeatures: w.first ?? 0, countsBatches: false)
     return Inference(kind: .batchnorm, formula: f, notes: ["ONNX keeps no num_batches_tracked"])
   case "LayerNormalization":
-    return Inference(kind: .layernorm, formula: try Formula.layerNorm(normalizedShape: w, bias: bias))
+    return Inference(
+      kind: .layernorm, formula: try Formula.layerNorm(normalizedShape: w, bias: bias))
   case "InstanceNormalization":
     let f = try Formula.instanceNorm(numFeatures: w.first ?? 0, affine: true)
     return Inference(kind: .instancenorm, formula: f)
   case "GroupNormalization":
     let c = w.first ?? 0
     let groups = use.attributes["num_groups"]?.first ?? 1
-    let f = try Formula.groupNorm(numGroups: groups > 0 && c % groups == 0 ? groups : 1, numChannels: c)
+    let f = try Formula.groupNorm(
+      numGroups: groups > 0 && c % groups == 0 ? groups : 1, numChannels: c)
     return Inference(kind: .groupnorm, formula: f)
   case "RMSNormalization", "SimplifiedLayerNormalization":
     return Inference(kind: .rmsnorm, formula: try Formula.rmsNorm(normalizedShape: w))
   case "Gather" where w.count == 2:
-    return Inference(kind: .embedding, formula: try Formula.embedding(numEmbeddings: w[0], embeddingDim: w[1]))
+    return Inference(
+      kind: .embedding, formula: try Formula.embedding(numEmbeddings: w[0], embeddingDim: w[1]))
   case "PRelu":
     var f = try Formula.prelu(numParameters: try product(w))
     f.terms[0].tensors[0].shape = w
@@ -265,9 +297,13 @@ private func inferONNXThrowing(use: OperatorUse, w: [Int], shapes: [String: [Int
     let kind: LayerKind = use.opType == "LSTM" ? .lstm : use.opType == "GRU" ? .gru : .rnn
     let g = Formula.gates(kind) ?? 1
     let h = use.attributes["hidden_size"]?.first ?? r[2]
-    var f = try Formula.recurrent(kind, inputSize: w[2], hiddenSize: h, bias: shapes["B"] != nil, bidirectional: w[0] == 2)
+    var f = try Formula.recurrent(
+      kind, inputSize: w[2], hiddenSize: h, bias: shapes["B"] != nil, bidirectional: w[0] == 2)
     // ONNX packs both directions and both biases: W [dirs, G*H, in], R [dirs, G*H, H], B [dirs, 2*G*H].
-    var onnx = [ExpectedTensor("W", [w[0], try mul(g, h), w[2]], .weight), ExpectedTensor("R", [w[0], try mul(g, h), h], .weight)]
+    var onnx = [
+      ExpectedTensor("W", [w[0], try mul(g, h), w[2]], .weight),
+      ExpectedTensor("R", [w[0], try mul(g, h), h], .weight),
+    ]
     if shapes["B"] != nil { onnx.append(ExpectedTensor("B", [w[0], try mul(2, g, h)], .bias)) }
     f.terms = [Formula.Term(text: f.text, count: f.total, trainable: true, tensors: onnx)]
     return Inference(kind: kind, formula: f)

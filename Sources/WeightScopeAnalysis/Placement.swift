@@ -32,7 +32,9 @@ func role(forLocalName local: String) -> TensorRole {
   default: break
   }
   if knownBufferNames.contains(local) { return .buffer }
-  if local == "weight" || local.hasPrefix("weight_") || local.hasSuffix("_weight") { return .weight }
+  if local == "weight" || local.hasPrefix("weight_") || local.hasSuffix("_weight") {
+    return .weight
+  }
   if local == "bias" || local.hasPrefix("bias_") || local.hasSuffix("_bias") { return .bias }
   return .other
 }
@@ -137,7 +139,8 @@ struct ONNXPlacer {
 
     var role: TensorRole
     var localName = named ? local : t.name
-    if let use = paramUse, let (r, operand) = parameterOperand(op: use.opType, slot: use.inputIndex),
+    if let use = paramUse,
+      let (r, operand) = parameterOperand(op: use.opType, slot: use.inputIndex),
       !(integer && r != .weight)
     {
       role = r
@@ -167,7 +170,8 @@ struct ONNXPlacer {
   private mutating func layerName(for use: OperatorUse, claimsWeight: Bool) -> String {
     let node = use.graph.isEmpty ? use.node : use.graph + "/" + use.node
     if let known = layerOfNode[node] { return known }
-    var layer = modulePath(ofNode: use.node).map { use.graph.isEmpty ? $0 : use.graph + "/" + $0 } ?? node
+    var layer =
+      modulePath(ofNode: use.node).map { use.graph.isEmpty ? $0 : use.graph + "/" + $0 } ?? node
     if claimsWeight {
       if let owner = weightNodeOfLayer[layer], owner != node {
         // Two weight-holding nodes in one module scope: keep them apart.

@@ -63,7 +63,9 @@ struct Table {
       var parts: [String] = []
       for (i, cell) in cells.enumerated() {
         let last = i == cells.count - 1
-        let aligned = alignments[i] == .right ? padLeft(cell, widths[i]) : (last ? cell : padRight(cell, widths[i]))
+        let aligned =
+          alignments[i] == .right
+          ? padLeft(cell, widths[i]) : (last ? cell : padRight(cell, widths[i]))
         parts.append(aligned)
       }
       var text = parts.joined(separator: "  ")
@@ -73,4 +75,14 @@ struct Table {
     let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
     return [line(header), rule] + rows.map(line)
   }
+}
+
+/// A sum that stops at `Int.max` instead of overflowing.
+func sum(_ values: [Int]) -> Int {
+  var total = 0
+  for v in values {
+    let (s, o) = total.addingReportingOverflow(v)
+    total = o ? Int.max : s
+  }
+  return total
 }

@@ -20,7 +20,13 @@ public enum JSONReport {
       ("schema", .string(schema)),
       ("file", .string(path)),
       ("format", .string(analysis.file.format.rawValue)),
-      ("facts", .array(analysis.file.facts.map { .object([("key", .string($0.key)), ("value", .string($0.value))]) })),
+      (
+        "facts",
+        .array(
+          analysis.file.facts.map {
+            .object([("key", .string($0.key)), ("value", .string($0.value))])
+          })
+      ),
       ("tensors", .array(analysis.tensors.map(tensor))),
       ("layers", .array(analysis.layers.map(layer))),
       ("totals", totals(analysis.totals)),
@@ -62,7 +68,9 @@ public enum JSONReport {
         ("trainable", .int(f.formula.trainable)),
         ("nonTrainable", .int(f.formula.nonTrainable)),
       ]
-      if !f.problems.isEmpty { formula.append(("problems", .array(f.problems.map(JSONValue.string)))) }
+      if !f.problems.isEmpty {
+        formula.append(("problems", .array(f.problems.map(JSONValue.string))))
+      }
       members.append(("formula", .object(formula)))
     }
     if !l.notes.isEmpty { members.append(("notes", .array(l.notes.map(JSONValue.string)))) }
@@ -91,7 +99,10 @@ public enum JSONReport {
         "byDtype",
         .array(
           t.byDType.map {
-            .object([("dtype", .string($0.dtype.rawValue)), ("elements", .int($0.elements)), ("bytes", .int($0.bytes))])
+            .object([
+              ("dtype", .string($0.dtype.rawValue)), ("elements", .int($0.elements)),
+              ("bytes", .int($0.bytes)),
+            ])
           })
       ),
     ])

@@ -28,7 +28,9 @@ public enum TextReport {
       lines.append("")
       lines += tensorTable(analysis, options)
     }
-    let notes = analysis.layers.flatMap { layer in layer.notes.map { "  \(layerName(layer.name)): \($0)" } }
+    let notes = analysis.layers.flatMap { layer in
+      layer.notes.map { "  \(layerName(layer.name)): \($0)" }
+    }
     if !notes.isEmpty {
       lines.append("")
       lines.append("Notes:")
@@ -51,14 +53,16 @@ public enum TextReport {
 
   static func layerTable(_ analysis: Analysis, _ options: Options) -> [String] {
     var table = Table(
-      header: ["Layer", "Kind", "Weight shape", "Bias shape", "Params", "Non-trainable", "Formula"],
+      header: [
+        "Layer", "Kind", "Weight shape", "Bias shape", "Params", "Non-trainable", "Formula",
+      ],
       alignments: [.left, .left, .left, .left, .right, .right, .left])
     var hidden = 0
     var hiddenElements = 0
     for layer in analysis.layers {
       if layer.kind == .constants || layer.kind == .optimizer {
         hidden += 1
-        hiddenElements = hiddenElements &+ layer.constants &+ layer.optimizerState
+        hiddenElements = sum([hiddenElements, layer.constants, layer.optimizerState])
         continue
       }
       let tensors = layer.tensorIndices.map { analysis.tensors[$0] }
@@ -78,7 +82,8 @@ public enum TextReport {
       if layer.nonTrainable > 0 { second = nonTrainableText(tensors) }
       table.rows.append([
         capped(layerName(layer.name), options.maxNameWidth), layer.kind.rawValue, weight, bias,
-        grouped(layer.trainable), layer.nonTrainable > 0 ? grouped(layer.nonTrainable) : "", formula,
+        grouped(layer.trainable), layer.nonTrainable > 0 ? grouped(layer.nonTrainable) : "",
+        formula,
       ])
       if !second.isEmpty { table.rows.append(["", "", "", "", "", "", second]) }
     }
@@ -98,16 +103,22 @@ public enum TextReport {
     let mean = params.first { $0.role == .runningMean }
     let variance = params.first { $0.role == .runningVar }
     if let m = mean, let v = variance, m.info.shape == v.info.shape {
-      parts.append("running_mean/var 2x\(shapeText(m.info.shape)) = \(grouped(m.countedElements &+ v.countedElements))")
+      parts.append(
+        "running_mean/var 2x\(shapeText(m.info.shape)) = \(grouped(sum([m.countedElements, v.countedElements])))"
+      )
     }
     for t in params {
-      if let m = mean, let v = variance, m.info.shape == v.info.shape, t.role == .runningMean || t.role == .runningVar {
+      if let m = mean, let v = variance, m.info.shape == v.info.shape,
+        t.role == .runningMean || t.role == .runningVar
+      {
         continue
       }
       if t.role == .numBatchesTracked {
         parts.append("\(t.localName) \(grouped(t.countedElements))")
       } else {
-        parts.append("\(t.localName) \(shapeText(t.info.shape)) = \(grouped(t.countedElements)) (\(t.rule.rawValue))")
+        parts.append(
+          "\(t.localName) \(shapeText(t.info.shape)) = \(grouped(t.countedElements)) (\(t.rule.rawValue))"
+        )
       }
     }
     return parts.joined(separator: ", ")
@@ -119,13 +130,16 @@ public enum TextReport {
       ("Trainable params:", t.trainable, ""),
       ("Non-trainable params:", t.nonTrainable, breakdown(t.nonTrainableBreakdown)),
     ]
-    if t.constants > 0 { rows.append(("Constants:", t.constants, "(graph shape, axes and index operands)")) }
+    if t.constants > 0 {
+      rows.append(("Constants:", t.constants, "(graph shape, axes and index operands)"))
+    }
     if t.optimizerState > 0 { rows.append(("Optimizer state:", t.optimizerState, "")) }
     let width = rows.map { grouped($0.1).count }.max() ?? 0
     var lines = rows.map { label, value, extra in
       padRight(label, 23) + padLeft(grouped(value), width) + (extra.isEmpty ? "" : "   " + extra)
     }
-    let dtypes = t.byDType.map { "\($0.dtype.rawValue) \(grouped($0.elements))" }.joined(separator: " · ")
+    let dtypes = t.byDType.map { "\($0.dtype.rawValue) \(grouped($0.elements))" }.joined(
+      separator: " · ")
     lines.append(padRight("Size:", 23) + byteSize(t.bytes) + (dtypes.isEmpty ? "" : " (\(dtypes))"))
     return lines
   }
@@ -134,7 +148,9 @@ public enum TextReport {
   static func breakdown(_ b: Totals.NonTrainable) -> String {
     var parts: [String] = []
     if b.runningStats > 0 { parts.append("running_mean/var \(grouped(b.runningStats))") }
-    if b.numBatchesTracked > 0 { parts.append("num_batches_tracked \(grouped(b.numBatchesTracked))") }
+    if b.numBatchesTracked > 0 {
+      parts.append("num_batches_tracked \(grouped(b.numBatchesTracked))")
+    }
     if b.buffers > 0 { parts.append("buffers \(grouped(b.buffers))") }
     if b.frozen > 0 { parts.append("frozen \(grouped(b.frozen))") }
     return parts.isEmpty ? "" : "(" + parts.joined(separator: ", ") + ")"
@@ -142,7 +158,9 @@ public enum TextReport {
 
   static func tensorTable(_ analysis: Analysis, _ options: Options) -> [String] {
     var table = Table(
-      header: ["Tensor", "Shape", "DType", "Elements", "Bytes", "Role", "Trainable", "Shared with"],
+      header: [
+        "Tensor", "Shape", "DType", "Elements", "Bytes", "Role", "Trainable", "Shared with",
+      ],
       alignments: [.left, .left, .left, .right, .right, .left, .left, .left])
     for t in analysis.tensors {
       let trainable: String

@@ -16,31 +16,38 @@ import WeightScopeReport
 let mixedStateDict: [(String, [Int])] = [
   ("embed.weight", [100, 8]),
   ("rnn.weight_ih_l0", [64, 8]), ("rnn.weight_hh_l0", [64, 16]), ("rnn.bias_ih_l0", [64]),
-  ("rnn.bias_hh_l0", [64]), ("rnn.weight_ih_l0_reverse", [64, 8]), ("rnn.weight_hh_l0_reverse", [64, 16]),
-  ("rnn.bias_ih_l0_reverse", [64]), ("rnn.bias_hh_l0_reverse", [64]), ("rnn.weight_ih_l1", [64, 32]),
+  ("rnn.bias_hh_l0", [64]), ("rnn.weight_ih_l0_reverse", [64, 8]),
+  ("rnn.weight_hh_l0_reverse", [64, 16]),
+  ("rnn.bias_ih_l0_reverse", [64]), ("rnn.bias_hh_l0_reverse", [64]),
+  ("rnn.weight_ih_l1", [64, 32]),
   ("rnn.weight_hh_l1", [64, 16]), ("rnn.bias_ih_l1", [64]), ("rnn.bias_hh_l1", [64]),
   ("rnn.weight_ih_l1_reverse", [64, 32]), ("rnn.weight_hh_l1_reverse", [64, 16]),
   ("rnn.bias_ih_l1_reverse", [64]), ("rnn.bias_hh_l1_reverse", [64]),
-  ("gru.weight_ih_l0", [24, 32]), ("gru.weight_hh_l0", [24, 8]), ("gru.bias_ih_l0", [24]), ("gru.bias_hh_l0", [24]),
+  ("gru.weight_ih_l0", [24, 32]), ("gru.weight_hh_l0", [24, 8]), ("gru.bias_ih_l0", [24]),
+  ("gru.bias_hh_l0", [24]),
   ("enc.self_attn.in_proj_weight", [24, 8]), ("enc.self_attn.in_proj_bias", [24]),
   ("enc.self_attn.out_proj.weight", [8, 8]), ("enc.self_attn.out_proj.bias", [8]),
   ("enc.linear1.weight", [16, 8]), ("enc.linear1.bias", [16]), ("enc.linear2.weight", [8, 16]),
-  ("enc.linear2.bias", [8]), ("enc.norm1.weight", [8]), ("enc.norm1.bias", [8]), ("enc.norm2.weight", [8]),
+  ("enc.linear2.bias", [8]), ("enc.norm1.weight", [8]), ("enc.norm1.bias", [8]),
+  ("enc.norm2.weight", [8]),
   ("enc.norm2.bias", [8]), ("gn.weight", [8]), ("gn.bias", [8]), ("act.weight", [8]),
   ("dw.weight", [8, 1, 3, 3]), ("dw.bias", [8]), ("head.weight", [100, 8]),
 ]
 
 @Suite struct AnalysisTests {
   @Test func stateDictKindsFormulasAndTotals() throws {
-    let file = WeightFile(path: "m.pt", format: .pytorchZip, tensors: mixedStateDict.map { tensor($0.0, $0.1) })
+    let file = WeightFile(
+      path: "m.pt", format: .pytorchZip, tensors: mixedStateDict.map { tensor($0.0, $0.1) })
     let a = analyze(file)
     let kinds = Dictionary(uniqueKeysWithValues: a.layers.map { ($0.name, $0.kind) })
-    #expect(kinds == [
-      "embed": .embedding, "rnn": .lstm, "gru": .gru, "enc.self_attn": .multiheadattention,
-      "enc.self_attn.out_proj": .linear, "enc.linear1": .linear, "enc.linear2": .linear,
-      "enc.norm1": .layernorm, "enc.norm2": .layernorm, "gn": .groupnorm, "act": .prelu, "dw": .conv2d,
-      "head": .linear,
-    ])
+    #expect(
+      kinds == [
+        "embed": .embedding, "rnn": .lstm, "gru": .gru, "enc.self_attn": .multiheadattention,
+        "enc.self_attn.out_proj": .linear, "enc.linear1": .linear, "enc.linear2": .linear,
+        "enc.norm1": .layernorm, "enc.norm2": .layernorm, "gn": .groupnorm, "act": .prelu,
+        "dw": .conv2d,
+        "head": .linear,
+      ])
     for layer in a.layers {
       #expect(layer.formula?.matches == true, "\(layer.name): \(layer.formula?.problems ?? [])")
     }
@@ -51,16 +58,20 @@ let mixedStateDict: [(String, [Int])] = [
     #expect(!a.findings.contains { $0.code == "formula.mismatch" })
     let dw = try #require(a.layers.first { $0.name == "dw" })
     #expect(dw.notes.contains { $0.contains("groups=1 assumed") })
-    #expect(a.layers.first { $0.name == "head" }?.notes.first?.contains("Linear(bias=False)") == true)
+    #expect(
+      a.layers.first { $0.name == "head" }?.notes.first?.contains("Linear(bias=False)") == true)
   }
 
   @Test func onnxOperatorsDecideRolesKindsAndConstants() throws {
-    func use(_ op: String, _ node: String, _ slot: Int, _ attributes: [String: [Int]] = [:]) -> [OperatorUse] {
+    func use(_ op: String, _ node: String, _ slot: Int, _ attributes: [String: [Int]] = [:])
+      -> [OperatorUse]
+    {
       [OperatorUse(opType: op, node: node, inputIndex: slot, attributes: attributes)]
     }
     let bnNode = "/features/features.1/BatchNormalization"
     let tensors = [
-      tensor("features.0.weight", [16, 3, 3, 3], uses: use("Conv", "/features/features.0/Conv", 1)),
+      tensor(
+        "features.0.weight", [16, 3, 3, 3], uses: use("Conv", "/features/features.0/Conv", 1)),
       tensor("features.0.bias", [16], uses: use("Conv", "/features/features.0/Conv", 2)),
       tensor("onnx::BatchNormalization_7", [16], uses: use("BatchNormalization", bnNode, 1)),
       tensor("onnx::BatchNormalization_8", [16], uses: use("BatchNormalization", bnNode, 2)),
@@ -74,14 +85,21 @@ let mixedStateDict: [(String, [Int])] = [
       tensor("onnx::MatMul_14", [16, 4], uses: use("MatMul", "/proj/MatMul", 1)),
       tensor("proj.bias", [4], uses: use("Add", "/proj/Add", 0)),
     ]
-    let file = WeightFile(path: "m.onnx", format: .onnx, tensors: tensors, facts: [FileFact("opset", "17")])
+    let file = WeightFile(
+      path: "m.onnx", format: .onnx, tensors: tensors, facts: [FileFact("opset", "17")])
     let a = analyze(file)
-    #expect(a.layers.map(\.name) == ["features.0", "features.1", "dw", "/Reshape", "head", "fc", "proj"])
-    #expect(a.layers.map(\.kind) == [.conv2d, .batchnorm, .conv2d, .constants, .constants, .linear, .linear])
-    #expect(a.tensors.map(\.role) == [
-      .weight, .bias, .weight, .bias, .runningMean, .runningVar, .weight, .constant, .constant, .weight, .bias,
-      .weight, .bias,
-    ])
+    #expect(
+      a.layers.map(\.name) == ["features.0", "features.1", "dw", "/Reshape", "head", "fc", "proj"])
+    #expect(
+      a.layers.map(\.kind) == [
+        .conv2d, .batchnorm, .conv2d, .constants, .constants, .linear, .linear,
+      ])
+    #expect(
+      a.tensors.map(\.role) == [
+        .weight, .bias, .weight, .bias, .runningMean, .runningVar, .weight, .constant, .constant,
+        .weight, .bias,
+        .weight, .bias,
+      ])
     for layer in a.layers where layer.kind.hasFormula {
       #expect(layer.formula?.matches == true, "\(layer.name): \(layer.formula?.problems ?? [])")
     }
@@ -99,7 +117,10 @@ let mixedStateDict: [(String, [Int])] = [
   @Test func tiedWeightsCountOnce() throws {
     let file = WeightFile(
       path: "gpt.pt", format: .pytorchZip,
-      tensors: [tensor("wte.weight", [100, 8]), tensor("lm_head.weight", [100, 8], sharedWith: "wte.weight")])
+      tensors: [
+        tensor("wte.weight", [100, 8]),
+        tensor("lm_head.weight", [100, 8], sharedWith: "wte.weight"),
+      ])
     let a = analyze(file)
     #expect(a.totals.elements == 800 && a.totals.bytes == 3_200 && a.totals.trainable == 800)
     let head = try #require(a.layers.last)
@@ -155,11 +176,13 @@ let mixedStateDict: [(String, [Int])] = [
 
   @Test func jsonStringsAreEscaped() throws {
     let name = "odd \"name\"\\ with\nnewline\t\u{01} é模型"
-    let a = analyze(WeightFile(path: name, format: .pytorchZip, tensors: [tensor(name + ".weight", [2, 2])]))
+    let a = analyze(
+      WeightFile(path: name, format: .pytorchZip, tensors: [tensor(name + ".weight", [2, 2])]))
     let json = JSONReport.render(a, path: name)
     #expect(json.contains(#"odd \"name\"\\ with\nnewline\t\u0001 é模型"#))
     #expect(!json.contains("\n"))
-    let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
     #expect(object["file"] as? String == name)
     let tensors = try #require(object["tensors"] as? [[String: Any]])
     #expect(tensors.first?["elements"] as? Int == 4 && tensors.first?["layer"] as? String == name)

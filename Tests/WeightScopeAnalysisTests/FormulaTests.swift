@@ -15,7 +15,8 @@ import WeightScopeAnalysis
     #expect(dw.text == "((3*3*(64/64))+1)*64" && dw.total == 640)
     #expect(dw.tensors[0].shape == [64, 1, 3, 3])
     // nn.Conv2d(64, 128, 3, groups=4, bias=False, dilation=2): 18432 (dilation has no effect)
-    let g = try Formula.conv(inChannels: 64, outChannels: 128, kernel: [3, 3], groups: 4, bias: false)
+    let g = try Formula.conv(
+      inChannels: 64, outChannels: 128, kernel: [3, 3], groups: 4, bias: false)
     #expect(g.text == "(3*3*(64/4))*128" && g.total == 18_432)
     // nn.Conv1d(16, 33, 5): 2673
     let c1 = try Formula.conv(inChannels: 16, outChannels: 33, kernel: [5])
@@ -23,7 +24,9 @@ import WeightScopeAnalysis
     // nn.Conv3d(4, 8, (3, 5, 2)): 968
     let c3 = try Formula.conv(inChannels: 4, outChannels: 8, kernel: [3, 5, 2])
     #expect(c3.total == 968 && c3.kind == .conv3d)
-    #expect(throws: FormulaError.self) { try Formula.conv(inChannels: 10, outChannels: 8, kernel: [3], groups: 4) }
+    #expect(throws: FormulaError.self) {
+      try Formula.conv(inChannels: 10, outChannels: 8, kernel: [3], groups: 4)
+    }
   }
 
   @Test func convTranspose() throws {
@@ -35,9 +38,13 @@ import WeightScopeAnalysis
     let g = try Formula.convTranspose(inChannels: 16, outChannels: 32, kernel: [3, 5], groups: 4)
     #expect(g.total == 1_952 && g.tensors[0].shape == [16, 8, 3, 5])
     // nn.ConvTranspose1d(8, 4, 3, bias=False): 96
-    #expect(try Formula.convTranspose(inChannels: 8, outChannels: 4, kernel: [3], bias: false).total == 96)
+    #expect(
+      try Formula.convTranspose(inChannels: 8, outChannels: 4, kernel: [3], bias: false).total == 96
+    )
     // nn.ConvTranspose3d(4, 6, 2, groups=2): 102
-    #expect(try Formula.convTranspose(inChannels: 4, outChannels: 6, kernel: [2, 2, 2], groups: 2).total == 102)
+    #expect(
+      try Formula.convTranspose(inChannels: 4, outChannels: 6, kernel: [2, 2, 2], groups: 2).total
+        == 102)
   }
 
   @Test func linearBilinearEmbedding() throws {
@@ -52,7 +59,8 @@ import WeightScopeAnalysis
     #expect(b.total == 24_040 && b.tensors[0].shape == [40, 20, 30])
     // nn.Embedding(1000, 64) and nn.EmbeddingBag(1000, 64): 64000
     #expect(try Formula.embedding(numEmbeddings: 1000, embeddingDim: 64).total == 64_000)
-    #expect(try Formula.embedding(numEmbeddings: 1000, embeddingDim: 64, bag: true).kind == .embeddingbag)
+    #expect(
+      try Formula.embedding(numEmbeddings: 1000, embeddingDim: 64, bag: true).kind == .embeddingbag)
   }
 
   @Test func normalizations() throws {
@@ -90,30 +98,40 @@ import WeightScopeAnalysis
     // nn.RNN(10, 20, 2): 1480
     #expect(try Formula.recurrent(.rnn, inputSize: 10, hiddenSize: 20, numLayers: 2).total == 1_480)
     // nn.LSTM(10, 20, 2, bidirectional=True): 15040
-    let lstm = try Formula.recurrent(.lstm, inputSize: 10, hiddenSize: 20, numLayers: 2, bidirectional: true)
+    let lstm = try Formula.recurrent(
+      .lstm, inputSize: 10, hiddenSize: 20, numLayers: 2, bidirectional: true)
     #expect(lstm.total == 15_040)
     #expect(lstm.text == "2*4*20*(10+20+2) + 2*4*20*(40+20+2)")
     #expect(lstm.tensors.count == 16 && lstm.tensors[4].name == "weight_ih_l0_reverse")
     // nn.LSTM(10, 20, 2, proj_size=5): 2520
-    #expect(try Formula.recurrent(.lstm, inputSize: 10, hiddenSize: 20, numLayers: 2, projSize: 5).total == 2_520)
+    #expect(
+      try Formula.recurrent(.lstm, inputSize: 10, hiddenSize: 20, numLayers: 2, projSize: 5).total
+        == 2_520)
     // nn.LSTM(10, 20, 1, bias=False, proj_size=5, bidirectional=True): 2600, with
     // weight_hh_l0 [80, 5] and weight_hr_l0 [5, 20]
-    let p = try Formula.recurrent(.lstm, inputSize: 10, hiddenSize: 20, bias: false, bidirectional: true, projSize: 5)
+    let p = try Formula.recurrent(
+      .lstm, inputSize: 10, hiddenSize: 20, bias: false, bidirectional: true, projSize: 5)
     #expect(p.total == 2_600)
-    #expect(p.tensors.map(\.name) == [
-      "weight_ih_l0", "weight_hh_l0", "weight_hr_l0",
-      "weight_ih_l0_reverse", "weight_hh_l0_reverse", "weight_hr_l0_reverse",
-    ])
+    #expect(
+      p.tensors.map(\.name) == [
+        "weight_ih_l0", "weight_hh_l0", "weight_hr_l0",
+        "weight_ih_l0_reverse", "weight_hh_l0_reverse", "weight_hr_l0_reverse",
+      ])
     #expect(p.tensors[1].shape == [80, 5] && p.tensors[2].shape == [5, 20])
     // nn.GRU(10, 20, 3, bidirectional=True): 18720
-    #expect(try Formula.recurrent(.gru, inputSize: 10, hiddenSize: 20, numLayers: 3, bidirectional: true).total == 18_720)
+    #expect(
+      try Formula.recurrent(.gru, inputSize: 10, hiddenSize: 20, numLayers: 3, bidirectional: true)
+        .total == 18_720)
   }
 
   @Test func attentionAndTransformerLayers() throws {
     // nn.MultiheadAttention(512, 8): 1050624
     let mha = try Formula.multiheadAttention(embedDim: 512)
     #expect(mha.total == 1_050_624)
-    #expect(mha.tensors.map(\.name) == ["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"])
+    #expect(
+      mha.tensors.map(\.name) == [
+        "in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias",
+      ])
     // nn.MultiheadAttention(64, 4, kdim=32, vdim=48, add_bias_kv=True): 13696
     let kv = try Formula.multiheadAttention(embedDim: 64, kdim: 32, vdim: 48, addBiasKV: true)
     #expect(kv.total == 13_696)
@@ -123,9 +141,12 @@ import WeightScopeAnalysis
     // nn.TransformerEncoderLayer(512, 8): 3152384
     #expect(try Formula.transformerEncoderLayer(dModel: 512).total == 3_152_384)
     // nn.TransformerDecoderLayer(512, 8, dim_feedforward=1024): 3154432
-    #expect(try Formula.transformerDecoderLayer(dModel: 512, dimFeedforward: 1024).total == 3_154_432)
+    #expect(
+      try Formula.transformerDecoderLayer(dModel: 512, dimFeedforward: 1024).total == 3_154_432)
     // nn.TransformerEncoderLayer(64, 4, dim_feedforward=128, bias=False): 32896
-    #expect(try Formula.transformerEncoderLayer(dModel: 64, dimFeedforward: 128, bias: false).total == 32_896)
+    #expect(
+      try Formula.transformerEncoderLayer(dModel: 64, dimFeedforward: 128, bias: false).total
+        == 32_896)
     // nn.TransformerDecoderLayer(8, 2, dim_feedforward=16).state_dict() holds 18 tensors
     #expect(try Formula.transformerDecoderLayer(dModel: 8, dimFeedforward: 16).tensors.count == 18)
   }

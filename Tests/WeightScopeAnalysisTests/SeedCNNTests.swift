@@ -52,11 +52,15 @@ import WeightScopeReport
   }
 
   @Test func layersAndTotals() {
-    #expect(analysis.layers.map(\.name) == ["0", "2", "5", "6", "8", "11", "12", "14", "17", "19", "21", "23"])
+    #expect(
+      analysis.layers.map(\.name) == [
+        "0", "2", "5", "6", "8", "11", "12", "14", "17", "19", "21", "23",
+      ])
     let t = analysis.totals
     #expect(t.tensors == 33 && t.elements == 5_853_133 && t.bytes == 23_412_544)
     #expect(t.parameters == 5_853_133 && t.trainable == 5_852_234 && t.nonTrainable == 899)
-    #expect(t.nonTrainableBreakdown.runningStats == 896 && t.nonTrainableBreakdown.numBatchesTracked == 3)
+    #expect(
+      t.nonTrainableBreakdown.runningStats == 896 && t.nonTrainableBreakdown.numBatchesTracked == 3)
     #expect(t.elements == t.parameters + t.constants + t.optimizerState)
     #expect(t.byDType.map(\.dtype) == [.float32, .int64])
     #expect(analysis.findings.isEmpty)
@@ -70,7 +74,9 @@ import WeightScopeReport
     #expect(conv.hasSuffix("((3*3*3)+1)*32 = 896"))
     let bn = lines.firstIndex { $0.hasPrefix("5 ") }
     #expect(bn.map { lines[$0].hasSuffix("2*64 = 128") } == true)
-    #expect(bn.map { lines[$0 + 1].hasSuffix("running_mean/var 2x[64] = 128, num_batches_tracked 1") } == true)
+    #expect(
+      bn.map { lines[$0 + 1].hasSuffix("running_mean/var 2x[64] = 128, num_batches_tracked 1") }
+        == true)
     #expect(lines.contains { $0.hasPrefix("19 ") && $0.hasSuffix("(4096*1024)+1024 = 4,195,328") })
     #expect(text.contains("Findings: none"))
   }
@@ -104,4 +110,3 @@ import WeightScopeReport
     #expect(layers.first?["kind"] as? String == "conv2d")
   }
 }
-
