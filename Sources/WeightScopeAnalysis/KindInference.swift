@@ -23,8 +23,8 @@ private func words(_ layer: String) -> (last: String, tokens: [String]) {
 }
 
 private func hints(_ layer: String, _ needles: [String]) -> Bool {
-  let (last, _) = words(layer)
-  return needles.contains { last.contains($0) }
+  let last = layer.split(separator: ".").last.map(String.init) ?? ""
+  return needles.contains { containsASCII(last, $0) }
 }
 
 private func tokenHints(_ layer: String, prefixes: [String]) -> Bool {

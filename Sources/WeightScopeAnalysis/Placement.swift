@@ -41,7 +41,27 @@ func role(forLocalName local: String) -> TensorRole {
 
 /// Whether a tensor sits in an optimizer section of the file.
 func isOptimizerSection(_ section: String) -> Bool {
-  section.lowercased().contains("optimizer")
+  !section.isEmpty && containsASCII(section, "optimizer")
+}
+
+/// Whether `text` contains `needle` (lower-case ASCII), ignoring ASCII case: a plain byte
+/// search, much cheaper than the general `String.contains`.
+func containsASCII(_ text: String, _ needle: String) -> Bool {
+  let n = Array(needle.utf8)
+  guard !n.isEmpty else { return true }
+  let bytes = Array(text.utf8)
+  guard bytes.count >= n.count else { return false }
+  for start in 0...(bytes.count - n.count) {
+    var i = 0
+    while i < n.count {
+      var b = bytes[start + i]
+      if b >= 0x41 && b <= 0x5A { b += 0x20 }
+      if b != n[i] { break }
+      i += 1
+    }
+    if i == n.count { return true }
+  }
+  return false
 }
 
 func placePyTorch(_ t: TensorInfo) -> Placement {

@@ -52,6 +52,11 @@ public indirect enum JSONValue: Sendable, Equatable {
   /// A JSON string literal: `"`, `\` and U+0000...U+001F escaped, the rest as is.
   public static func writeString(_ s: String, to out: inout String) {
     out += "\""
+    if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+      out += s
+      out += "\""
+      return
+    }
     for scalar in s.unicodeScalars {
       switch scalar {
       case "\"": out += "\\\""
