@@ -1,0 +1,139 @@
+import WeightScopeModel
+
+/// Why a tensor counts as trainable or not: a short stable id and the rule in words.
+///
+/// Rules are tried in the order of the cases; the first that applies decides.
+public enum TrainabilityRule: String, Sendable, Equatable, Hashable, Codable, CaseIterable {
+  /// Optimizer state stored beside the model: not a parameter at all.
+  case optimizer
+  /// An ONNX shape, axes or index operand: not a parameter at all.
+  case constant
+  /// The file says so (`requires_grad`, parameter vs buffer).
+  case declared
+  /// `running_mean`, `running_var`: statistics, not trained.
+  case runningStat = "running-stat"
+  /// `num_batches_tracked`: a counter.
+  case counter
+  /// Integer and boolean tensors cannot be trained by gradient descent.
+  case integerDType = "integer-dtype"
+  /// A buffer by its well-known name (`position_ids`, `inv_freq`, ...).
+  case buffer
+  /// A weight or bias of a layer whose kind is known.
+  case knownLayer = "known-layer"
+  /// A floating-point tensor the analysis cannot place: counted trainable, and said so.
+  case unknownLayer = "unknown-layer"
+
+  /// The rule in words, for reports.
+  public var text: String {
+    switch self {
+    case .optimizer: "optimizer state: not a model parameter"
+    case .constant: "graph constant (shape, axes or index operand): not a parameter"
+    case .declared: "the file declares it"
+    case .runningStat: "running statistic: non-trainable"
+    case .counter: "num_batches_tracked counter: non-trainable"
+    case .integerDType: "integer or boolean dtype: non-trainable"
+    case .buffer: "buffer by its name: non-trainable"
+    case .knownLayer: "weight or bias of a known layer: trainable"
+    case .unknownLayer: "floating-point tensor of an unknown layer: assumed trainable"
+    }
+  }
+}
+
+/// One tensor with what the analysis made of it.
+public struct AnalyzedTensor: Sendable, Equatable, Codable {
+  public var info: TensorInfo
+  /// Name of the layer (module) that owns it.
+  public var layer: String
+  /// Name inside the layer: `weight`, `weight_ih_l0`; for ONNX the operand (`weight`, `W`).
+  public var localName: String
+  public var role: TensorRole
+  /// Whether it is trained; false for constants and optimizer state.
+  public var trainable: Bool
+  /// The rule that decided `trainable`.
+  public var rule: TrainabilityRule
+
+  /// A parameter or buffer of the model: neither a constant nor optimizer state.
+  public var isParameter: Bool { role != .constant && role != .optimizerState }
+  /// Elements this tensor adds to the totals: 0 when it shares an earlier tensor's storage.
+  public var countedElements: Int { info.sharedWith == nil ? info.elements : 0 }
+  /// Bytes this tensor adds to the totals: 0 when it shares an earlier tensor's storage.
+  public var countedBytes: Int { info.sharedWith == nil ? info.bytes : 0 }
+}
+
+/// A formula checked against the tensors of a layer.
+public struct FormulaCheck: Sendable, Equatable, Codable {
+  public var formula: Formula
+  /// `((3*3*3)+1)*32`.
+  public var text: String
+  /// The count the formula predicts.
+  public var expected: Int
+  /// Elements of the layer's tensors that the formula covers (tied tensors included).
+  public var actual: Int
+  /// Whether every predicted tensor is present with its shape, and nothing else.
+  public var matches: Bool
+  /// What disagrees, one line each; empty when `matches`.
+  public var problems: [String]
+}
+
+/// Tensors grouped by the module that owns them.
+public struct Layer: Sendable, Equatable, Codable {
+  public var name: String
+  public var kind: LayerKind
+  /// Indices into `Analysis.tensors`, in file order.
+  public var tensorIndices: [Int]
+  /// `trainable` + `nonTrainable`; shared tensors count once, in their first layer.
+  public var parameters: Int
+  public var trainable: Int
+  public var nonTrainable: Int
+  public var constants: Int
+  public var optimizerState: Int
+  /// Present when the kind is known.
+  public var formula: FormulaCheck?
+  /// What the analysis assumed or could not know about this layer.
+  public var notes: [String]
+}
+
+/// Counts over the whole file. `elements` = `parameters` + `constants` + `optimizerState`.
+public struct Totals: Sendable, Equatable, Codable {
+  /// Where the non-trainable parameters come from.
+  public struct NonTrainable: Sendable, Equatable, Codable {
+    public var runningStats = 0
+    public var numBatchesTracked = 0
+    /// Other buffers (by name, by dtype, or declared so).
+    public var buffers = 0
+    /// Parameters the file declares frozen (`requires_grad=False`).
+    public var frozen = 0
+  }
+
+  /// Elements and bytes of one dtype.
+  public struct DTypeCount: Sendable, Equatable, Codable {
+    public var dtype: DType
+    public var elements: Int
+    public var bytes: Int
+  }
+
+  public var tensors = 0
+  public var elements = 0
+  public var parameters = 0
+  public var trainable = 0
+  public var nonTrainable = 0
+  public var nonTrainableBreakdown = NonTrainable()
+  public var constants = 0
+  public var optimizerState = 0
+  public var bytes = 0
+  /// Per dtype, in the order first seen.
+  public var byDType: [DTypeCount] = []
+}
+
+/// A file's tensors grouped into layers, classified, counted and checked against formulas.
+public struct Analysis: Sendable, Equatable, Codable {
+  /// The file as the reader produced it.
+  public var file: WeightFile
+  /// Every tensor, in file order, with its layer, role and trainability.
+  public var tensors: [AnalyzedTensor]
+  /// In file order of their first tensor.
+  public var layers: [Layer]
+  public var totals: Totals
+  /// The file's own findings, then the analysis's (formula mismatches, assumptions).
+  public var findings: [Finding]
+}

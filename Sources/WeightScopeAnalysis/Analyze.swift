@@ -1,0 +1,270 @@
+import WeightScopeModel
+
+/// Groups a file's tensors into layers, decides each tensor's role and trainability, checks
+/// every layer of known kind against its formula, and counts.
+///
+/// Never fails: what cannot be known is assumed, and the assumption is written down in a
+/// layer note or a finding.
+public func analyze(_ file: WeightFile) -> Analysis {
+  let onnx = file.format == .onnx || file.tensors.contains { !$0.uses.isEmpty }
+
+  // 1. Where each tensor belongs.
+  var placer = ONNXPlacer()
+  var placements = file.tensors.map { onnx ? placer.place($0) : placePyTorch($0) }
+
+  // 2. Layers in file order of their first tensor.
+  var order: [String] = []
+  var membersOf: [String: [Int]] = [:]
+  for (i, p) in placements.enumerated() {
+    if membersOf[p.layer] == nil { order.append(p.layer) }
+    membersOf[p.layer, default: []].append(i)
+  }
+
+  // 3. Each layer's kind and formula.
+  var inferences: [String: Inference] = [:]
+  for name in order {
+    let indices = membersOf[name] ?? []
+    if indices.allSatisfy({ placements[$0].role == .optimizerState }) {
+      inferences[name] = Inference(kind: .optimizer)
+      continue
+    }
+    if onnx {
+      // An Add operand is a bias only beside a MatMul or Gemm weight.
+      let linear = indices.contains {
+        placements[$0].role == .weight
+          && ["MatMul", "Gemm"].contains(placements[$0].use?.opType ?? "")
+      }
+      if !linear {
+        for i in indices where placements[i].role == .bias && placements[i].use?.opType == "Add" {
+          placements[i].role = .other
+          placements[i].localName = file.tensors[i].name
+        }
+      }
+      let members = indices.map {
+        Member(index: $0, info: file.tensors[$0], placement: placements[$0])
+      }
+      var inference = inferONNX(members: members)
+      if inference.kind == .unknown && !members.contains(where: { $0.placement.use != nil }) {
+        inference = inferPyTorch(
+          layer: name, shapes: shapes(of: members.map(\.index), placements, file))
+      }
+      inferences[name] = inference
+    } else {
+      inferences[name] = inferPyTorch(layer: name, shapes: shapes(of: indices, placements, file))
+    }
+  }
+
+  // 4. Trainability, by the first rule that applies.
+  var tensors: [AnalyzedTensor] = []
+  for (i, info) in file.tensors.enumerated() {
+    let p = placements[i]
+    let known = inferences[p.layer]?.kind.hasFormula ?? false
+    let (trainable, rule) = decideTrainability(info, role: p.role, knownLayer: known)
+    tensors.append(
+      AnalyzedTensor(
+        info: info, layer: p.layer, localName: p.localName, role: p.role, trainable: trainable,
+        rule: rule))
+  }
+
+  // 5. Layers: counts, formula checks, notes.
+  var findings = file.findings
+  var layers: [Layer] = []
+  for name in order {
+    let indices = membersOf[name] ?? []
+    let inference = inferences[name] ?? Inference(kind: .unknown)
+    var layer = Layer(
+      name: name, kind: inference.kind, tensorIndices: indices, parameters: 0, trainable: 0,
+      nonTrainable: 0,
+      constants: 0, optimizerState: 0, formula: nil,
+      notes: inference.notes + (inference.formula?.notes ?? []))
+    var saturated = false
+    for i in indices {
+      let t = tensors[i]
+      let n = t.countedElements
+      switch t.role {
+      case .constant: layer.constants = saturatingAdd(layer.constants, n, &saturated)
+      case .optimizerState:
+        layer.optimizerState = saturatingAdd(layer.optimizerState, n, &saturated)
+      default:
+        if t.trainable {
+          layer.trainable = saturatingAdd(layer.trainable, n, &saturated)
+        } else {
+          layer.nonTrainable = saturatingAdd(layer.nonTrainable, n, &saturated)
+        }
+      }
+      if let earlier = t.info.sharedWith {
+        layer.notes.append("\(t.info.name) shares storage with \(earlier): counted once, there")
+      }
+    }
+    layer.parameters = saturatingAdd(layer.trainable, layer.nonTrainable, &saturated)
+    if let formula = inference.formula {
+      let check = checkFormula(formula, layerTensors: indices.map { tensors[$0] })
+      layer.formula = check
+      if !check.matches {
+        findings.append(
+          Finding(
+            .warning, "formula.mismatch",
+            "layer \(display(name)) (\(layer.kind.rawValue)): \(check.problems.joined(separator: "; ")); "
+              + "formula \(check.text) = \(check.expected), tensors hold \(check.actual)"))
+      }
+    }
+    layers.append(layer)
+  }
+
+  // 6. Totals and the analysis's own findings.
+  let totals = computeTotals(tensors, findings: &findings)
+  let assumed = tensors.filter { $0.rule == .unknownLayer }
+  if !assumed.isEmpty {
+    var elements = 0
+    var saturated = false
+    for t in assumed { elements = saturatingAdd(elements, t.countedElements, &saturated) }
+    let names = assumed.prefix(5).map(\.info.name).joined(separator: ", ")
+    let more = assumed.count > 5 ? ", ..." : ""
+    findings.append(
+      Finding(
+        .info, "analysis.assumed-trainable",
+        "\(assumed.count) tensor\(assumed.count == 1 ? "" : "s") (\(elements) elements) in layers of unknown "
+          + "kind counted as trainable: \(names)\(more)"))
+  }
+  let shared = tensors.filter { $0.info.sharedWith != nil }
+  if !shared.isEmpty {
+    findings.append(
+      Finding(
+        .info, "analysis.shared-storage",
+        "\(shared.count) tensor\(shared.count == 1 ? " shares" : "s share") storage with earlier ones (tied weights): "
+          + "counted once"))
+  }
+  return Analysis(file: file, tensors: tensors, layers: layers, totals: totals, findings: findings)
+}
+
+/// `(root)` for tensors that belong to no module, else the name itself.
+func display(_ layer: String) -> String { layer.isEmpty ? "(root)" : layer }
+
+private func shapes(of indices: [Int], _ placements: [Placement], _ file: WeightFile) -> [String:
+  [Int]]
+{
+  var shapes: [String: [Int]] = [:]
+  for i in indices where placements[i].role != .constant && placements[i].role != .optimizerState {
+    shapes[placements[i].localName] = file.tensors[i].shape
+  }
+  return shapes
+}
+
+func saturatingAdd(_ a: Int, _ b: Int, _ saturated: inout Bool) -> Int {
+  let (s, o) = a.addingReportingOverflow(b)
+  if o { saturated = true }
+  return o ? Int.max : s
+}
+
+/// The rules of ``TrainabilityRule``, in order.
+func decideTrainability(_ t: TensorInfo, role: TensorRole, knownLayer: Bool) -> (
+  Bool, TrainabilityRule
+) {
+  switch role {
+  case .optimizerState: return (false, .optimizer)
+  case .constant: return (false, .constant)
+  default: break
+  }
+  if let declared = t.declaredTrainable {
+    return (declared && t.declaredParameter != false, .declared)
+  }
+  if t.declaredParameter == false { return (false, .declared) }
+  switch role {
+  case .runningMean, .runningVar: return (false, .runningStat)
+  case .numBatchesTracked: return (false, .counter)
+  default: break
+  }
+  if !t.dtype.isFloatingPoint && !t.dtype.isQuantized { return (false, .integerDType) }
+  if role == .buffer { return (false, .buffer) }
+  if knownLayer && (role == .weight || role == .bias) { return (true, .knownLayer) }
+  return (true, .unknownLayer)
+}
+
+/// Compares a formula's predicted tensors with the layer's tensors, by name and shape.
+func checkFormula(_ formula: Formula, layerTensors: [AnalyzedTensor]) -> FormulaCheck {
+  let present = layerTensors.filter(\.isParameter)
+  var problems: [String] = []
+  var actual = 0
+  var saturated = false
+  var byName: [String: [Int]] = [:]
+  for t in present {
+    actual = saturatingAdd(actual, t.info.elements, &saturated)
+    if byName[t.localName] != nil { problems.append("two tensors named \(t.localName)") }
+    byName[t.localName] = t.info.shape
+  }
+  let expected = formula.tensors
+  for e in expected {
+    if let shape = byName[e.name] {
+      if shape != e.shape { problems.append("\(e.name) has shape \(shape), expected \(e.shape)") }
+    } else {
+      problems.append("missing \(e.name) \(e.shape)")
+    }
+  }
+  let expectedNames = Set(expected.map(\.name))
+  for t in present where !expectedNames.contains(t.localName) {
+    problems.append("extra tensor \(t.info.name) \(t.info.shape)")
+  }
+  if problems.isEmpty && actual != formula.total {
+    problems.append("counts differ")
+  }
+  return FormulaCheck(
+    formula: formula, text: formula.text, expected: formula.total, actual: actual,
+    matches: problems.isEmpty,
+    problems: problems)
+}
+
+func computeTotals(_ tensors: [AnalyzedTensor], findings: inout [Finding]) -> Totals {
+  var totals = Totals()
+  var saturated = false
+  var dtypeIndex: [DType: Int] = [:]
+  for t in tensors {
+    let n = t.countedElements
+    totals.tensors += 1
+    totals.elements = saturatingAdd(totals.elements, n, &saturated)
+    totals.bytes = saturatingAdd(totals.bytes, t.countedBytes, &saturated)
+    let d: Int
+    if let known = dtypeIndex[t.info.dtype] {
+      d = known
+    } else {
+      d = totals.byDType.count
+      dtypeIndex[t.info.dtype] = d
+      totals.byDType.append(Totals.DTypeCount(dtype: t.info.dtype, elements: 0, bytes: 0))
+    }
+    totals.byDType[d].elements = saturatingAdd(totals.byDType[d].elements, n, &saturated)
+    totals.byDType[d].bytes = saturatingAdd(totals.byDType[d].bytes, t.countedBytes, &saturated)
+    switch t.role {
+    case .constant:
+      totals.constants = saturatingAdd(totals.constants, n, &saturated)
+      continue
+    case .optimizerState:
+      totals.optimizerState = saturatingAdd(totals.optimizerState, n, &saturated)
+      continue
+    default: break
+    }
+    if t.trainable {
+      totals.trainable = saturatingAdd(totals.trainable, n, &saturated)
+      continue
+    }
+    totals.nonTrainable = saturatingAdd(totals.nonTrainable, n, &saturated)
+    var b = totals.nonTrainableBreakdown
+    switch t.role {
+    case .runningMean, .runningVar: b.runningStats = saturatingAdd(b.runningStats, n, &saturated)
+    case .numBatchesTracked: b.numBatchesTracked = saturatingAdd(b.numBatchesTracked, n, &saturated)
+    default:
+      if t.rule == .declared && t.info.declaredParameter != false {
+        b.frozen = saturatingAdd(b.frozen, n, &saturated)
+      } else {
+        b.buffers = saturatingAdd(b.buffers, n, &saturated)
+      }
+    }
+    totals.nonTrainableBreakdown = b
+  }
+  totals.parameters = saturatingAdd(totals.trainable, totals.nonTrainable, &saturated)
+  if saturated {
+    findings.append(
+      Finding(
+        .warning, "analysis.overflow", "a total does not fit in 64 bits; shown as the largest value"
+      ))
+  }
+  return totals
+}

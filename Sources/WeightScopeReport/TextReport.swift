@@ -1,0 +1,179 @@
+import WeightScopeAnalysis
+import WeightScopeModel
+
+/// A human-readable report: header, one row per layer with its formula, totals, findings.
+public enum TextReport {
+  public struct Options: Sendable, Equatable {
+    /// Adds a table of every tensor.
+    public var tensors: Bool
+    /// Names longer than this keep their tail after `...`.
+    public var maxNameWidth: Int
+
+    public init(tensors: Bool = false, maxNameWidth: Int = 48) {
+      self.tensors = tensors
+      self.maxNameWidth = maxNameWidth
+    }
+  }
+
+  public static func render(_ analysis: Analysis, options: Options = Options()) -> String {
+    var lines: [String] = []
+    lines.append("File:    \(analysis.file.path)")
+    lines.append("Format:  \(analysis.file.format.rawValue)")
+    for fact in analysis.file.facts { lines.append("\(fact.key): \(fact.value)") }
+    lines.append("")
+    lines += layerTable(analysis, options)
+    lines.append("")
+    lines += totalsBlock(analysis.totals)
+    if options.tensors {
+      lines.append("")
+      lines += tensorTable(analysis, options)
+    }
+    let notes = analysis.layers.flatMap { layer in
+      layer.notes.map { "  \(layerName(layer.name)): \($0)" }
+    }
+    if !notes.isEmpty {
+      lines.append("")
+      lines.append("Notes:")
+      lines += notes
+    }
+    lines.append("")
+    if analysis.findings.isEmpty {
+      lines.append("Findings: none")
+    } else {
+      lines.append("Findings:")
+      for f in analysis.findings {
+        let at = f.offset.map { " (at 0x" + String($0, radix: 16) + ")" } ?? ""
+        lines.append("  \(f.severity.rawValue) \(f.code): \(f.message)\(at)")
+      }
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  static func layerName(_ name: String) -> String { name.isEmpty ? "(root)" : name }
+
+  static func layerTable(_ analysis: Analysis, _ options: Options) -> [String] {
+    var table = Table(
+      header: [
+        "Layer", "Kind", "Weight shape", "Bias shape", "Params", "Non-trainable", "Formula",
+      ],
+      alignments: [.left, .left, .left, .left, .right, .right, .left])
+    var hidden = 0
+    var hiddenElements = 0
+    for layer in analysis.layers {
+      if layer.kind == .constants || layer.kind == .optimizer {
+        hidden += 1
+        hiddenElements = sum([hiddenElements, layer.constants, layer.optimizerState])
+        continue
+      }
+      let tensors = layer.tensorIndices.map { analysis.tensors[$0] }
+      let weight = tensors.first { $0.role == .weight }.map { shapeText($0.info.shape) } ?? ""
+      let bias = tensors.first { $0.role == .bias }.map { shapeText($0.info.shape) } ?? ""
+      var formula = ""
+      var second = ""
+      if let check = layer.formula {
+        let f = check.formula
+        if f.nonTrainable == 0 || f.trainable == 0 {
+          formula = "\(check.text) = \(grouped(check.expected))"
+        } else {
+          formula = "\(f.trainableText) = \(grouped(f.trainable))"
+        }
+        if !check.matches { formula += "  MISMATCH: tensors hold \(grouped(check.actual))" }
+      }
+      if layer.nonTrainable > 0 { second = nonTrainableText(tensors) }
+      table.rows.append([
+        capped(layerName(layer.name), options.maxNameWidth), layer.kind.rawValue, weight, bias,
+        grouped(layer.trainable), layer.nonTrainable > 0 ? grouped(layer.nonTrainable) : "",
+        formula,
+      ])
+      if !second.isEmpty { table.rows.append(["", "", "", "", "", "", second]) }
+    }
+    var lines = table.render()
+    if hidden > 0 {
+      lines.append(
+        "(\(hidden) more layer\(hidden == 1 ? "" : "s") hold only graph constants or optimizer state: "
+          + "\(grouped(hiddenElements)) elements)")
+    }
+    return lines
+  }
+
+  /// `running_mean/var 2x[64] = 128, num_batches_tracked 1`.
+  static func nonTrainableText(_ tensors: [AnalyzedTensor]) -> String {
+    var parts: [String] = []
+    let params = tensors.filter { $0.isParameter && !$0.trainable }
+    let mean = params.first { $0.role == .runningMean }
+    let variance = params.first { $0.role == .runningVar }
+    if let m = mean, let v = variance, m.info.shape == v.info.shape {
+      parts.append(
+        "running_mean/var 2x\(shapeText(m.info.shape)) = \(grouped(sum([m.countedElements, v.countedElements])))"
+      )
+    }
+    for t in params {
+      if let m = mean, let v = variance, m.info.shape == v.info.shape,
+        t.role == .runningMean || t.role == .runningVar
+      {
+        continue
+      }
+      if t.role == .numBatchesTracked {
+        parts.append("\(t.localName) \(grouped(t.countedElements))")
+      } else {
+        parts.append(
+          "\(t.localName) \(shapeText(t.info.shape)) = \(grouped(t.countedElements)) (\(t.rule.rawValue))"
+        )
+      }
+    }
+    return parts.joined(separator: ", ")
+  }
+
+  static func totalsBlock(_ t: Totals) -> [String] {
+    var rows: [(String, Int, String)] = [
+      ("Total params:", t.parameters, ""),
+      ("Trainable params:", t.trainable, ""),
+      ("Non-trainable params:", t.nonTrainable, breakdown(t.nonTrainableBreakdown)),
+    ]
+    if t.constants > 0 {
+      rows.append(("Constants:", t.constants, "(graph shape, axes and index operands)"))
+    }
+    if t.optimizerState > 0 { rows.append(("Optimizer state:", t.optimizerState, "")) }
+    let width = rows.map { grouped($0.1).count }.max() ?? 0
+    var lines = rows.map { label, value, extra in
+      padRight(label, 23) + padLeft(grouped(value), width) + (extra.isEmpty ? "" : "   " + extra)
+    }
+    let dtypes = t.byDType.map { "\($0.dtype.rawValue) \(grouped($0.elements))" }.joined(
+      separator: " · ")
+    lines.append(padRight("Size:", 23) + byteSize(t.bytes) + (dtypes.isEmpty ? "" : " (\(dtypes))"))
+    return lines
+  }
+
+  /// `(running_mean/var 896, num_batches_tracked 3)`; empty when nothing is non-trainable.
+  static func breakdown(_ b: Totals.NonTrainable) -> String {
+    var parts: [String] = []
+    if b.runningStats > 0 { parts.append("running_mean/var \(grouped(b.runningStats))") }
+    if b.numBatchesTracked > 0 {
+      parts.append("num_batches_tracked \(grouped(b.numBatchesTracked))")
+    }
+    if b.buffers > 0 { parts.append("buffers \(grouped(b.buffers))") }
+    if b.frozen > 0 { parts.append("frozen \(grouped(b.frozen))") }
+    return parts.isEmpty ? "" : "(" + parts.joined(separator: ", ") + ")"
+  }
+
+  static func tensorTable(_ analysis: Analysis, _ options: Options) -> [String] {
+    var table = Table(
+      header: [
+        "Tensor", "Shape", "DType", "Elements", "Bytes", "Role", "Trainable", "Shared with",
+      ],
+      alignments: [.left, .left, .left, .right, .right, .left, .left, .left])
+    for t in analysis.tensors {
+      let trainable: String
+      switch t.role {
+      case .constant, .optimizerState: trainable = "- (\(t.rule.rawValue))"
+      default: trainable = "\(t.trainable ? "yes" : "no") (\(t.rule.rawValue))"
+      }
+      table.rows.append([
+        capped(t.info.name, options.maxNameWidth), shapeText(t.info.shape), t.info.dtype.rawValue,
+        grouped(t.info.elements), grouped(t.info.bytes), t.role.rawValue, trainable,
+        t.info.sharedWith.map { capped($0, options.maxNameWidth) } ?? "",
+      ])
+    }
+    return table.render()
+  }
+}
