@@ -1,3 +1,5 @@
+import WeightScopeCore
+
 extension PickleDocument {
   /// A short Python-like rendering of `value` for messages, cut off after `budget` values.
   ///
