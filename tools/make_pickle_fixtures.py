@@ -98,7 +98,17 @@ def describe_archive(path, obj_names):
 def tensor_rows(obj, prefix="", section=""):
     """The tensors of `obj` in the order torch.save wrote them, with their dotted names."""
     rows = []
-    if isinstance(obj, torch.Tensor):
+    if isinstance(obj, nn.Module):
+        # A pickled module: its own parameters and buffers, then its children, as in __dict__.
+        for name, value in obj._parameters.items():
+            rows += tensor_rows(value, f"{prefix}.{name}" if prefix else name, section)
+        for name, value in obj._buffers.items():
+            for row in tensor_rows(value, f"{prefix}.{name}" if prefix else name, section):
+                row["parameter"] = False
+                rows.append(row)
+        for name, child in obj._modules.items():
+            rows += tensor_rows(child, f"{prefix}.{name}" if prefix else name, section)
+    elif isinstance(obj, torch.Tensor):
         storage = obj.untyped_storage()
         rows.append({
             "name": prefix,
@@ -138,8 +148,10 @@ def save_checkpoint(name, obj, **kwargs):
         if ptr not in keys:
             keys[ptr] = str(len(keys))
         row["key"] = keys[ptr]
-    facts = {k: str(v) for k, v in obj.items()
-             if isinstance(obj, dict) and isinstance(v, (int, float, str)) and not isinstance(v, bool)}
+    facts = {}
+    if isinstance(obj, dict):
+        facts = {k: str(v) for k, v in obj.items()
+                 if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
     with open(os.path.join(TORCH_DIR, name + ".data.pkl"), "wb") as out:
         out.write(data_pkl)
     with open(os.path.join(TORCH_DIR, name + ".expected.json"), "w") as out:
@@ -200,6 +212,9 @@ def write_checkpoints():
         "epoch": 3,
         "version": "1.0",
     })
+
+    # A whole pickled module (torch.save(model)), which names classes outside the allowlist.
+    save_checkpoint("module", nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3)))
 
 
 if __name__ == "__main__":
