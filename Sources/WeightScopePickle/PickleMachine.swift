@@ -21,7 +21,10 @@ public struct PickleMachine {
   private var stack: [PickleValue] = []
   /// Stack heights at each open MARK.
   private var marks: [Int] = []
-  private var memo: [Int: PickleValue] = [:]
+  /// The memo: dense indices (what every pickler writes) in an array, others in a dictionary.
+  private var memo: [PickleValue?] = []
+  private var sparseMemo: [Int: PickleValue] = [:]
+  private var memoCount = 0
   private var slots: [Slot] = []
   private var slotOffsets: [Int] = []
   private var lists: [[PickleValue]] = []
@@ -259,7 +262,7 @@ public struct PickleMachine {
       try memoize(try decimalIndex(try readLine("memo index")))
     case .BINPUT: try memoize(Int(try reader.readUInt8("memo index")))
     case .LONG_BINPUT: try memoize(Int(try reader.readUInt32("memo index")))
-    case .MEMOIZE: try memoize(memo.count)
+    case .MEMOIZE: try memoize(memoCount)
     case .GET: try push(try recall(try decimalIndex(try readLine("memo index"))))
     case .BINGET: try push(try recall(Int(try reader.readUInt8("memo index"))))
     case .LONG_BINGET: try push(try recall(Int(try reader.readUInt32("memo index"))))
@@ -437,14 +440,26 @@ public struct PickleMachine {
 
   private mutating func memoize(_ index: Int) throws(ReadError) {
     let value = try top()
-    if memo[index] == nil, memo.count >= limits.pickleMemoEntries {
-      throw fail(.limitExceeded, "more than \(limits.pickleMemoEntries) memo entries (Limits.pickleMemoEntries)")
+    let isNew = index < memo.count ? memo[index] == nil : sparseMemo[index] == nil
+    if isNew {
+      guard memoCount < limits.pickleMemoEntries else {
+        throw fail(.limitExceeded, "more than \(limits.pickleMemoEntries) memo entries (Limits.pickleMemoEntries)")
+      }
+      memoCount += 1
     }
-    memo[index] = value
+    if index < memo.count {
+      memo[index] = value
+    } else if index == memo.count, sparseMemo.isEmpty {
+      memo.append(value)
+    } else {
+      sparseMemo[index] = value
+    }
   }
 
   private func recall(_ index: Int) throws(ReadError) -> PickleValue {
-    guard let value = memo[index] else { throw fail(.malformed, "memo index \(index) not defined") }
+    guard let value = index < memo.count ? memo[index] : sparseMemo[index] else {
+      throw fail(.malformed, "memo index \(index) not defined")
+    }
     return value
   }
 

@@ -35,7 +35,9 @@ public enum PickleValue: Sendable, Equatable, Hashable {
   case string(String)
   case bytes([UInt8])
   /// A global; `use` indexes ``PickleDocument/globals``, the place that referenced it.
-  case global(PickleGlobal, use: Int)
+  ///
+  /// Boxed, so that every other value stays small (a pickle holds millions of them).
+  indirect case global(PickleGlobal, use: Int)
   case node(PickleNodeID)
 
   /// The integer, when this is an `Int64`-sized int (bools count, as in Python).
@@ -121,7 +123,8 @@ public enum PickleNode: Sendable, Equatable {
   case set([PickleValue])
   case frozenset([PickleValue])
   case bytearray([UInt8])
-  case object(PickleObject)
+  /// Boxed: objects are large and nodes are many.
+  indirect case object(PickleObject)
   /// A persistent id (PERSID, BINPERSID): the value the pickler's `persistent_id` returned.
   case persistentID(PickleValue)
   /// A placeholder held while a node is being modified; never seen outside the machine.
