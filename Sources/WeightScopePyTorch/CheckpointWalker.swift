@@ -91,6 +91,14 @@ struct CheckpointWalker {
     case ("torch", "Size")?, ("torch", "device")?, ("_codecs", "encode")?, ("builtins", "bytearray")?,
       ("__builtin__", "bytearray")?, ("builtins", "complex")?, ("__builtin__", "complex")?:
       if path.count == 1 { facts.append(FileFact(path[0], document.describe(value))) }
+    case ("torch._utils", _)?, ("torch._tensor", _)?:
+      // A rebuild function this reader does not interpret (sparse, nested, meta, wrapper
+      // subclass tensors): the tensor is missing from the listing, so say so.
+      let name = path.joined(separator: ".")
+      findings.append(Finding(
+        .warning, "pickle.uninterpreted-tensor",
+        "\(name.isEmpty ? "the checkpoint" : name): \(callable.map(\.description) ?? "") is not read; "
+          + "this tensor is not listed", offset: document.offset(of: value)))
     default:
       let name = path.joined(separator: ".")
       findings.append(Finding(

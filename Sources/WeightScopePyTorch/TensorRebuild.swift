@@ -34,13 +34,17 @@ struct TensorRebuild: Equatable {
   /// requires_grad, backward_hooks[, metadata])`, `_rebuild_tensor_v3(..., dtype[, metadata])`,
   /// `_rebuild_qtensor`, `_rebuild_parameter(data, requires_grad, backward_hooks)`,
   /// `_rebuild_parameter_with_state` and `torch._tensor._rebuild_from_type_v2`.
-  init?(_ value: PickleValue, in document: PickleDocument, limits: Limits) throws(ReadError) {
+  init?(_ value: PickleValue, in document: PickleDocument, limits: Limits, depth: Int = 0) throws(ReadError) {
     guard case .object(let call)? = document.node(value), let function = call.callableGlobal else { return nil }
     try self.init(
-      calling: function, with: call.arguments, at: document.offset(of: value) ?? 0, in: document, limits: limits)
+      calling: function, with: call.arguments, at: document.offset(of: value) ?? 0, in: document,
+      limits: limits, depth: depth)
   }
 
-  private init?(calling function: PickleGlobal, with argumentTuple: PickleValue, at offset: Int, in document: PickleDocument, limits: Limits) throws(ReadError) {
+  private init?(calling function: PickleGlobal, with argumentTuple: PickleValue, at offset: Int, in document: PickleDocument, limits: Limits, depth: Int) throws(ReadError) {
+    guard depth <= limits.objectDepth else {
+      throw ReadError(.limitExceeded, at: offset, "tensor rebuild calls nest deeper than \(limits.objectDepth) (Limits.objectDepth)")
+    }
     let arguments = document.sequence(argumentTuple) ?? []
     func fail(_ message: String) -> ReadError {
       ReadError(.malformed, at: offset, "\(function)\(document.describe(argumentTuple)): \(message)")
@@ -79,7 +83,9 @@ struct TensorRebuild: Equatable {
         storageKey: key, dtype: dtype, storageOffset: Int(storageOffset), shape: shape, stride: stride,
         requiresGrad: requiresGrad, isParameter: nil, notes: notes, offset: offset)
     case ("torch._utils", "_rebuild_parameter"), ("torch._utils", "_rebuild_parameter_with_state"):
-      guard arguments.count >= 2, let data = try TensorRebuild(arguments[0], in: document, limits: limits) else {
+      guard arguments.count >= 2,
+        let data = try TensorRebuild(arguments[0], in: document, limits: limits, depth: depth + 1)
+      else {
         throw fail("the data is not a tensor")
       }
       self = data
@@ -88,11 +94,12 @@ struct TensorRebuild: Equatable {
       self.offset = offset
     case ("torch._tensor", "_rebuild_from_type_v2"):
       // (func, new_type, args, state): func(*args) made the tensor, new_type is its class.
-      guard arguments.count >= 3, let inner = arguments[0].globalValue,
-        let data = try TensorRebuild(calling: inner, with: arguments[2], at: offset, in: document, limits: limits)
-      else {
-        throw fail("expected (rebuild function, type, arguments, state)")
+      guard arguments.count >= 3, let inner = arguments[0].globalValue else {
+        throw fail("expected (function, type, arguments, state)")
       }
+      guard let data = try TensorRebuild(
+        calling: inner, with: arguments[2], at: offset, in: document, limits: limits, depth: depth + 1)
+      else { return nil }
       self = data
       if let type = arguments[1].globalValue {
         if type == PickleGlobal("torch.nn.parameter", "Parameter") {

@@ -106,3 +106,28 @@ func rebuild(key: String, shape: [UInt8]) -> [UInt8] {
     #expect(failure?.message.contains("persistent id") == true)
   }
 }
+
+@Suite struct CheckpointRebuildTests {
+  @Test func deeplyNestedParameterCallsAreBounded() {
+    var limits = Limits()
+    limits.objectDepth = 50
+    // _rebuild_parameter(_rebuild_parameter(... None ..., True, {}), True, {}), 200 levels.
+    var pickle = bytes("ctorch._utils\n_rebuild_parameter\nq", UInt8(0), "0")
+    var body: [UInt8] = bytes("N")
+    for _ in 0..<200 {
+      body = bytes("h", UInt8(0)) + body + bytes(UInt8(0x88), "}", UInt8(0x87), "R")
+    }
+    pickle += body + bytes(".")
+    let failure = error { () throws(ReadError) in _ = try read(pickle, records: [:], limits: limits) }
+    #expect(failure?.kind == .limitExceeded)
+    #expect(failure?.message.contains("Limits.objectDepth") == true)
+  }
+
+  @Test func uninterpretedRebuildIsAWarning() throws {
+    let pickle = bytes("}U", UInt8(1), "sctorch._utils\n_rebuild_sparse_tensor\nNN", UInt8(0x86), "Rs.")
+    let contents = try read(pickle, records: [:])
+    #expect(contents.tensors.isEmpty)
+    #expect(contents.findings.map(\.code) == ["pickle.uninterpreted-tensor"])
+    #expect(contents.findings.first?.severity == .warning)
+  }
+}
