@@ -144,6 +144,7 @@ public struct PickleMachine {
     case .NEWFALSE: try push(.bool(false))
     case .INT:
       let line = try readLine("integer")
+      try checkDigits(line)
       if line == Array("00".utf8) || line == Array("01".utf8) {
         try push(.bool(line[1] == UInt8(ascii: "1")))
       } else {
@@ -153,6 +154,7 @@ public struct PickleMachine {
     case .LONG:
       var line = try readLine("integer")
       if line.last == UInt8(ascii: "L") { line.removeLast() }
+      try checkDigits(line)
       guard let value = PickleText.integer(line) else { throw fail(.malformed, "not an integer: \(printable(line))") }
       try push(value)
     case .BININT: try push(.int(Int64(try reader.readInt32("value"))))
@@ -366,7 +368,7 @@ public struct PickleMachine {
 
   /// A length from the file, checked against the limit and the bytes left before any allocation.
   private func length(_ value: UInt64, _ what: String) throws(ReadError) -> Int {
-    guard value <= UInt64(limits.pickleStringBytes) else {
+    guard value <= UInt64(max(0, limits.pickleStringBytes)) else {
       throw fail(.limitExceeded, "\(what) of \(value) bytes is over \(limits.pickleStringBytes) (Limits.pickleStringBytes)")
     }
     let count = Int(value)
@@ -383,7 +385,7 @@ public struct PickleMachine {
 
   /// The bytes up to the next newline (consumed, not returned).
   private mutating func readLine(_ what: String) throws(ReadError) -> [UInt8] {
-    let window = min(reader.remaining, limits.pickleStringBytes &+ 1)
+    let window = min(reader.remaining, max(0, limits.pickleStringBytes) &+ 1)
     let bytes = try reader.peekBytes(at: reader.position, count: window, what)
     guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) else {
       if window < reader.remaining {
@@ -394,6 +396,14 @@ public struct PickleMachine {
     let line = Array(bytes[..<newline])
     try reader.skip(newline + 1, what)
     return line
+  }
+
+  /// Decimal integers longer than Python's own limit (4300 digits) are refused: converting
+  /// them costs time quadratic in their length.
+  private func checkDigits(_ line: [UInt8]) throws(ReadError) {
+    guard line.count <= 4301 else {
+      throw fail(.unsupported, "decimal integer of \(line.count) characters (Python reads at most 4300 digits)")
+    }
   }
 
   private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }

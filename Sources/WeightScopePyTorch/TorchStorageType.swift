@@ -20,8 +20,10 @@ enum TorchStorageType {
   /// The dtype a `torch.<name>` dtype global names (`torch.float32`, `torch.half`).
   static func dtype(of global: PickleGlobal) -> DType? {
     guard global.module == "torch" else { return nil }
-    if let dtype = DType(rawValue: global.name) { return dtype }
-    return aliases[global.name]
+    guard let dtype = DType(rawValue: global.name) ?? aliases[global.name] else { return nil }
+    // Storages hold whole bytes; the sub-byte and string types are ONNX's, not torch's.
+    guard let bits = dtype.bitWidth, bits >= 8 else { return nil }
+    return dtype
   }
 
   static let typedStorages: [String: DType] = [

@@ -152,6 +152,7 @@ import WeightScopeCore
       (pickle("S'abc\n."), .malformed, 0, "not quoted"),
       (pickle("I12"), .truncated, 0, "no newline"),
       (pickle(PickleOpcode.EXT2, [0, 0] as [UInt8], "."), .malformed, 0, "not positive"),
+      (pickle("NI", String(repeating: "9", count: 5000), "\n."), .unsupported, 1, "4300 digits"),
     ]
     for (bytes, kind, offset, text) in cases {
       let failure = error { () throws(ReadError) in _ = try run(bytes) }
