@@ -11,7 +11,9 @@ extension PickleDocument {
     return describe(value, remaining: &remaining, onPath: &onPath)
   }
 
-  private func describe(_ value: PickleValue, remaining: inout Int, onPath: inout Set<Int>) -> String {
+  private func describe(_ value: PickleValue, remaining: inout Int, onPath: inout Set<Int>)
+    -> String
+  {
     guard remaining > 0 else { return "..." }
     remaining -= 1
     switch value {

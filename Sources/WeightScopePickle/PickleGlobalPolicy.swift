@@ -101,7 +101,10 @@ public enum PickleGlobalPolicy {
     ] {
       names.insert(PickleGlobal("torch", scheme))
     }
-    for layout in ["strided", "sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc", "_mkldnn", "jagged"] {
+    for layout in [
+      "strided", "sparse_coo", "sparse_csr", "sparse_csc", "sparse_bsr", "sparse_bsc", "_mkldnn",
+      "jagged",
+    ] {
       names.insert(PickleGlobal("torch", layout))
     }
     return names
@@ -112,7 +115,10 @@ public enum PickleGlobalPolicy {
     for module in ["os", "posix", "nt"] {
       table[PickleGlobal(module, "system")] = "runs a shell command"
       table[PickleGlobal(module, "popen")] = "runs a shell command"
-      for exec in ["execv", "execve", "execl", "execle", "execlp", "execvp", "execvpe", "spawnv", "spawnve", "spawnl", "posix_spawn", "posix_spawnp", "fork", "forkpty"] {
+      for exec in [
+        "execv", "execve", "execl", "execle", "execlp", "execvp", "execvpe", "spawnv", "spawnve",
+        "spawnl", "posix_spawn", "posix_spawnp", "fork", "forkpty",
+      ] {
         table[PickleGlobal(module, exec)] = "starts a program"
       }
       table[PickleGlobal(module, "remove")] = "deletes a file"

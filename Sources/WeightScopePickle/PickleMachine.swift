@@ -11,7 +11,9 @@ public struct PickleMachine {
   ///
   /// - Throws: ``ReadError`` whose offset is the offset of the failing opcode and whose context
   ///   names it (`opcode BINGET`).
-  public static func run(_ reader: ByteReader, limits: Limits = .default) throws(ReadError) -> PickleDocument {
+  public static func run(_ reader: ByteReader, limits: Limits = .default) throws(ReadError)
+    -> PickleDocument
+  {
     var machine = PickleMachine(reader: reader, limits: limits)
     return try machine.execute()
   }
@@ -80,12 +82,14 @@ public struct PickleMachine {
       }
       opcodeCount += 1
       guard opcodeCount <= limits.pickleOpcodes else {
-        throw ReadError(.limitExceeded, at: opcodeOffset,
+        throw ReadError(
+          .limitExceeded, at: opcodeOffset,
           "more than \(limits.pickleOpcodes) opcodes (Limits.pickleOpcodes)", context: "opcode")
       }
       let byte = try reader.readUInt8("opcode")
       guard let next = PickleOpcode(rawValue: byte) else {
-        throw ReadError(.malformed, at: opcodeOffset,
+        throw ReadError(
+          .malformed, at: opcodeOffset,
           "unknown opcode \(printable([byte])) (\(hex(Int(byte))))", context: "opcode")
       }
       opcode = next
@@ -124,7 +128,8 @@ public struct PickleMachine {
     // Marks and stack.
     case .MARK:
       guard marks.count < limits.pickleMarkDepth else {
-        throw fail(.limitExceeded, "more than \(limits.pickleMarkDepth) open marks (Limits.pickleMarkDepth)")
+        throw fail(
+          .limitExceeded, "more than \(limits.pickleMarkDepth) open marks (Limits.pickleMarkDepth)")
       }
       marks.append(stack.count)
     case .POP:
@@ -148,14 +153,18 @@ public struct PickleMachine {
       if line == Array("00".utf8) || line == Array("01".utf8) {
         try push(.bool(line[1] == UInt8(ascii: "1")))
       } else {
-        guard let value = PickleText.integer(line) else { throw fail(.malformed, "not an integer: \(printable(line))") }
+        guard let value = PickleText.integer(line) else {
+          throw fail(.malformed, "not an integer: \(printable(line))")
+        }
         try push(value)
       }
     case .LONG:
       var line = try readLine("integer")
       if line.last == UInt8(ascii: "L") { line.removeLast() }
       try checkDigits(line)
-      guard let value = PickleText.integer(line) else { throw fail(.malformed, "not an integer: \(printable(line))") }
+      guard let value = PickleText.integer(line) else {
+        throw fail(.malformed, "not an integer: \(printable(line))")
+      }
       try push(value)
     case .BININT: try push(.int(Int64(try reader.readInt32("value"))))
     case .BININT1: try push(.int(Int64(try reader.readUInt8("value"))))
@@ -237,7 +246,9 @@ public struct PickleMachine {
     case .EMPTY_DICT: try push(makeDict([]))
     case .DICT:
       let items = try popMark()
-      guard items.count % 2 == 0 else { throw fail(.malformed, "odd number of items (\(items.count)) for a dict") }
+      guard items.count % 2 == 0 else {
+        throw fail(.malformed, "odd number of items (\(items.count)) for a dict")
+      }
       try push(makeDict(items))
     case .EMPTY_SET: try push(makeSet([]))
     case .FROZENSET: try push(makeNode(.fixed(.frozenset(try popMark()))))
@@ -256,7 +267,9 @@ public struct PickleMachine {
       try setItems([key, value], on: try top())
     case .SETITEMS:
       let items = try popMark()
-      guard items.count % 2 == 0 else { throw fail(.malformed, "odd number of items (\(items.count)) for SETITEMS") }
+      guard items.count % 2 == 0 else {
+        throw fail(.malformed, "odd number of items (\(items.count)) for SETITEMS")
+      }
       try setItems(items, on: try top())
 
     // Memo.
@@ -288,7 +301,8 @@ public struct PickleMachine {
       let arguments = try pop()
       let callable = try pop()
       try requireTuple(arguments, "REDUCE arguments")
-      try push(makeObject(PickleObject(callable: callable, arguments: arguments, construction: .reduce)))
+      try push(
+        makeObject(PickleObject(callable: callable, arguments: arguments, construction: .reduce)))
     case .NEWOBJ:
       let arguments = try pop()
       let cls = try pop()
@@ -299,8 +313,11 @@ public struct PickleMachine {
       let arguments = try pop()
       let cls = try pop()
       try requireTuple(arguments, "NEWOBJ_EX arguments")
-      try push(makeObject(PickleObject(
-        callable: cls, arguments: arguments, keywordArguments: keywords, construction: .newobjEx)))
+      try push(
+        makeObject(
+          PickleObject(
+            callable: cls, arguments: arguments, keywordArguments: keywords, construction: .newobjEx
+          )))
     case .OBJ:
       let items = try popMark()
       guard let cls = items.first else { throw fail(.malformed, "OBJ without a class") }
@@ -338,7 +355,8 @@ public struct PickleMachine {
 
   private mutating func push(_ value: PickleValue) throws(ReadError) {
     guard stack.count < limits.pickleStackDepth else {
-      throw fail(.limitExceeded, "stack deeper than \(limits.pickleStackDepth) (Limits.pickleStackDepth)")
+      throw fail(
+        .limitExceeded, "stack deeper than \(limits.pickleStackDepth) (Limits.pickleStackDepth)")
     }
     stack.append(value)
   }
@@ -369,7 +387,9 @@ public struct PickleMachine {
   /// A length from the file, checked against the limit and the bytes left before any allocation.
   private func length(_ value: UInt64, _ what: String) throws(ReadError) -> Int {
     guard value <= UInt64(max(0, limits.pickleStringBytes)) else {
-      throw fail(.limitExceeded, "\(what) of \(value) bytes is over \(limits.pickleStringBytes) (Limits.pickleStringBytes)")
+      throw fail(
+        .limitExceeded,
+        "\(what) of \(value) bytes is over \(limits.pickleStringBytes) (Limits.pickleStringBytes)")
     }
     let count = Int(value)
     guard count <= reader.remaining else {
@@ -389,7 +409,9 @@ public struct PickleMachine {
     let bytes = try reader.peekBytes(at: reader.position, count: window, what)
     guard let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) else {
       if window < reader.remaining {
-        throw fail(.limitExceeded, "\(what) line longer than \(limits.pickleStringBytes) bytes (Limits.pickleStringBytes)")
+        throw fail(
+          .limitExceeded,
+          "\(what) line longer than \(limits.pickleStringBytes) bytes (Limits.pickleStringBytes)")
       }
       throw fail(.truncated, "\(what) line has no newline")
     }
@@ -402,14 +424,17 @@ public struct PickleMachine {
   /// them costs time quadratic in their length.
   private func checkDigits(_ line: [UInt8]) throws(ReadError) {
     guard line.count <= 4301 else {
-      throw fail(.unsupported, "decimal integer of \(line.count) characters (Python reads at most 4300 digits)")
+      throw fail(
+        .unsupported,
+        "decimal integer of \(line.count) characters (Python reads at most 4300 digits)")
     }
   }
 
   private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
   private func decimalIndex(_ line: [UInt8]) throws(ReadError) -> Int {
-    guard case .int(let value)? = PickleText.integer(line), value >= 0, value <= Int64(UInt32.max) else {
+    guard case .int(let value)? = PickleText.integer(line), value >= 0, value <= Int64(UInt32.max)
+    else {
       throw fail(.malformed, "bad memo index \(printable(line))")
     }
     return Int(value)
@@ -453,7 +478,9 @@ public struct PickleMachine {
     let isNew = index < memo.count ? memo[index] == nil : sparseMemo[index] == nil
     if isNew {
       guard memoCount < limits.pickleMemoEntries else {
-        throw fail(.limitExceeded, "more than \(limits.pickleMemoEntries) memo entries (Limits.pickleMemoEntries)")
+        throw fail(
+          .limitExceeded,
+          "more than \(limits.pickleMemoEntries) memo entries (Limits.pickleMemoEntries)")
       }
       memoCount += 1
     }
@@ -511,7 +538,9 @@ public struct PickleMachine {
   }
 
   private mutating func append(_ items: [PickleValue], to target: PickleValue) throws(ReadError) {
-    guard case .node(let id) = target else { throw fail(.malformed, "cannot add items to \(kind(target))") }
+    guard case .node(let id) = target else {
+      throw fail(.malformed, "cannot add items to \(kind(target))")
+    }
     switch slots[id.index] {
     case .list(let index) where opcode != .ADDITEMS, .set(let index) where opcode == .ADDITEMS:
       lists[index].append(contentsOf: items)
@@ -523,7 +552,9 @@ public struct PickleMachine {
   }
 
   private mutating func setItems(_ flat: [PickleValue], on target: PickleValue) throws(ReadError) {
-    guard case .node(let id) = target else { throw fail(.malformed, "cannot set items on \(kind(target))") }
+    guard case .node(let id) = target else {
+      throw fail(.malformed, "cannot set items on \(kind(target))")
+    }
     switch slots[id.index] {
     case .dict(let index):
       var i = 0
@@ -542,7 +573,9 @@ public struct PickleMachine {
     }
   }
 
-  private mutating func recordGlobal(_ global: PickleGlobal, route: PickleGlobalRoute) -> PickleValue {
+  private mutating func recordGlobal(_ global: PickleGlobal, route: PickleGlobalRoute)
+    -> PickleValue
+  {
     globals.append(PickleGlobalUse(global: global, offset: opcodeOffset, route: route))
     return .global(global, use: globals.count - 1)
   }

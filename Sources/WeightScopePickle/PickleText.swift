@@ -127,7 +127,9 @@ enum PickleText {
       case UInt8(ascii: "0")...UInt8(ascii: "7"):
         var value = Int(code - UInt8(ascii: "0"))
         var taken = 1
-        while taken < 3, i < text.endIndex, text[i] >= UInt8(ascii: "0"), text[i] <= UInt8(ascii: "7") {
+        while taken < 3, i < text.endIndex, text[i] >= UInt8(ascii: "0"),
+          text[i] <= UInt8(ascii: "7")
+        {
           value = value * 8 + Int(text[i] - UInt8(ascii: "0"))
           i += 1
           taken += 1
@@ -151,7 +153,8 @@ enum PickleText {
       {
         let width = text[i + 1] == UInt8(ascii: "u") ? 4 : 8
         if i + 2 + width <= text.count,
-          let code = UInt32(String(decoding: text[(i + 2)..<(i + 2 + width)], as: UTF8.self), radix: 16)
+          let code = UInt32(
+            String(decoding: text[(i + 2)..<(i + 2 + width)], as: UTF8.self), radix: 16)
         {
           scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
           i += 2 + width

@@ -101,7 +101,10 @@ public struct PickleObject: Sendable, Equatable {
   /// Items SETITEM/SETITEMS would set on the object (an `OrderedDict`'s contents).
   public var items: [PickleDictEntry]
 
-  public init(callable: PickleValue, arguments: PickleValue, keywordArguments: PickleValue? = nil, construction: PickleConstruction) {
+  public init(
+    callable: PickleValue, arguments: PickleValue, keywordArguments: PickleValue? = nil,
+    construction: PickleConstruction
+  ) {
     self.callable = callable
     self.arguments = arguments
     self.keywordArguments = keywordArguments
@@ -174,7 +177,10 @@ public struct PickleDocument: Sendable, Equatable {
   /// Opcodes executed.
   public var opcodeCount: Int
 
-  public init(root: PickleValue, nodes: [PickleNode], nodeOffsets: [Int], globals: [PickleGlobalUse], protocolVersion: Int, endOffset: Int, opcodeCount: Int) {
+  public init(
+    root: PickleValue, nodes: [PickleNode], nodeOffsets: [Int], globals: [PickleGlobalUse],
+    protocolVersion: Int, endOffset: Int, opcodeCount: Int
+  ) {
     self.root = root
     self.nodes = nodes
     self.nodeOffsets = nodeOffsets

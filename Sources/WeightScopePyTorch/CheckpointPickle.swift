@@ -13,12 +13,15 @@ public enum CheckpointPickle {
   ///
   /// - Throws: ``ReadError`` with context `data.pkl` for a pickle that cannot be run, a tensor
   ///   whose storage record is missing or too small, or a malformed rebuild call.
-  public static func read(_ pickle: ByteReader, storages: (String) -> StorageRecord?, limits: Limits) throws(ReadError) -> CheckpointContents {
+  public static func read(
+    _ pickle: ByteReader, storages: (String) -> StorageRecord?, limits: Limits
+  ) throws(ReadError) -> CheckpointContents {
     do {
       let document = try PickleMachine.run(pickle, limits: limits)
       var walker = CheckpointWalker(document: document, limits: limits)
       try walker.walk(document.root, path: [], section: "", declared: nil, depth: 0)
-      var contents = CheckpointContents(facts: walker.facts, findings: globalFindings(document) + walker.findings)
+      var contents = CheckpointContents(
+        facts: walker.facts, findings: globalFindings(document) + walker.findings)
       var firstOnStorage: [String: String] = [:]
       for found in walker.tensors {
         var tensor = try resolve(found, storages: storages)
@@ -43,37 +46,45 @@ public enum CheckpointPickle {
       seen.insert(use.global)
       let uses = document.globals.filter { $0.global == use.global }
       let called = uses.contains(where: \.called)
-      let how = "\(use.route.rawValue) at \(hex(use.offset))"
+      let how =
+        "\(use.route.rawValue) at \(hex(use.offset))"
         + (uses.count > 1 ? ", \(uses.count) uses" : "") + (called ? ", called" : ", not called")
       switch PickleGlobalPolicy.verdict(use.global) {
       case .allowed: break
       case .unknown:
-        findings.append(Finding(
-          .warning, "pickle.unknown-global",
-          "global \(use.global) (\(how)) is not one torch.save writes for weights; "
-            + "torch.load without weights_only would import it", offset: use.offset))
+        findings.append(
+          Finding(
+            .warning, "pickle.unknown-global",
+            "global \(use.global) (\(how)) is not one torch.save writes for weights; "
+              + "torch.load without weights_only would import it", offset: use.offset))
       case .dangerous(let effect):
-        findings.append(Finding(
-          .error, "pickle.dangerous-global",
-          "global \(use.global) (\(how)) \(effect) when the file is loaded with pickle or "
-            + "torch.load without weights_only", offset: use.offset))
+        findings.append(
+          Finding(
+            .error, "pickle.dangerous-global",
+            "global \(use.global) (\(how)) \(effect) when the file is loaded with pickle or "
+              + "torch.load without weights_only", offset: use.offset))
       }
     }
     return findings
   }
 
   /// A tensor found by the walk, checked against its storage record.
-  static func resolve(_ found: CheckpointWalker.FoundTensor, storages: (String) -> StorageRecord?) throws(ReadError) -> TensorInfo {
+  static func resolve(_ found: CheckpointWalker.FoundTensor, storages: (String) -> StorageRecord?)
+    throws(ReadError) -> TensorInfo
+  {
     let rebuild = found.rebuild
     let context = "tensor \(found.name)"
     do throws(ReadError) {
       guard let record = storages(rebuild.storageKey) else {
-        throw ReadError(.malformed, at: rebuild.offset, "storage record data/\(rebuild.storageKey) is missing")
+        throw ReadError(
+          .malformed, at: rebuild.offset, "storage record data/\(rebuild.storageKey) is missing")
       }
       let elements = try elementCount(rebuild.shape, at: rebuild.offset)
       let elementSize = (rebuild.dtype.bitWidth ?? 8) / 8
       guard let bytes = rebuild.dtype.byteCount(elements: elements) else {
-        throw ReadError(.overflow, at: rebuild.offset, "byte size of \(elements) \(rebuild.dtype) elements overflows")
+        throw ReadError(
+          .overflow, at: rebuild.offset,
+          "byte size of \(elements) \(rebuild.dtype) elements overflows")
       }
       if elements > 0 {
         var extent = 1
@@ -84,14 +95,17 @@ public enum CheckpointPickle {
         let end = try rebuild.storageOffset.adding(extent, at: rebuild.offset, "storage end")
         let needed = try end.multiplying(elementSize, at: rebuild.offset, "storage bytes")
         guard needed <= record.byteCount else {
-          throw ReadError(.malformed, at: rebuild.offset,
+          throw ReadError(
+            .malformed, at: rebuild.offset,
             "needs \(needed) bytes of storage data/\(rebuild.storageKey) (offset \(rebuild.storageOffset), "
-              + "extent \(extent) elements of \(elementSize) bytes), the record has \(record.byteCount)")
+              + "extent \(extent) elements of \(elementSize) bytes), the record has \(record.byteCount)"
+          )
         }
       }
       var fileOffset: Int?
       if let base = record.fileOffset {
-        let skip = try rebuild.storageOffset.multiplying(elementSize, at: rebuild.offset, "tensor offset")
+        let skip = try rebuild.storageOffset.multiplying(
+          elementSize, at: rebuild.offset, "tensor offset")
         fileOffset = try base.adding(skip, at: rebuild.offset, "tensor offset")
       }
       let storage = TensorStorage(
@@ -100,8 +114,10 @@ public enum CheckpointPickle {
       var declaredParameter = rebuild.isParameter
       if declaredParameter == nil { declaredParameter = found.declaredParameter }
       return TensorInfo(
-        name: found.name, shape: rebuild.shape, dtype: rebuild.dtype, elements: elements, bytes: bytes,
-        storage: storage, declaredTrainable: rebuild.isParameter == true ? rebuild.requiresGrad : nil,
+        name: found.name, shape: rebuild.shape, dtype: rebuild.dtype, elements: elements,
+        bytes: bytes,
+        storage: storage,
+        declaredTrainable: rebuild.isParameter == true ? rebuild.requiresGrad : nil,
         declaredParameter: declaredParameter, section: found.section, notes: rebuild.notes)
     } catch {
       throw error.context.isEmpty ? error.within(context) : error

@@ -29,11 +29,15 @@ struct CheckpointWalker {
     self.limits = limits
   }
 
-  mutating func walk(_ value: PickleValue, path: [String], section: String, declared: Bool?, depth: Int) throws(ReadError) {
+  mutating func walk(
+    _ value: PickleValue, path: [String], section: String, declared: Bool?, depth: Int
+  ) throws(ReadError) {
     let name = path.joined(separator: ".")
     guard depth <= limits.objectDepth else {
-      throw ReadError(.limitExceeded, at: document.offset(of: value),
-        "\(name.isEmpty ? "the checkpoint" : name) nests deeper than \(limits.objectDepth) (Limits.objectDepth)")
+      throw ReadError(
+        .limitExceeded, at: document.offset(of: value),
+        "\(name.isEmpty ? "the checkpoint" : name) nests deeper than \(limits.objectDepth) (Limits.objectDepth)"
+      )
     }
     guard case .node(let id) = value else {
       if path.count == 1, let text = factText(value) { facts.append(FileFact(name, text)) }
@@ -41,10 +45,14 @@ struct CheckpointWalker {
     }
     if let rebuild = try tensor(value, name: name) {
       guard tensors.count < limits.tensors else {
-        throw ReadError(.limitExceeded, at: rebuild.offset, "more than \(limits.tensors) tensors (Limits.tensors)")
+        throw ReadError(
+          .limitExceeded, at: rebuild.offset, "more than \(limits.tensors) tensors (Limits.tensors)"
+        )
       }
-      tensors.append(FoundTensor(
-        name: name.isEmpty ? "tensor" : name, rebuild: rebuild, section: section, declaredParameter: declared))
+      tensors.append(
+        FoundTensor(
+          name: name.isEmpty ? "tensor" : name, rebuild: rebuild, section: section,
+          declaredParameter: declared))
       return
     }
     guard !walked.contains(id.index) else { return }
@@ -55,57 +63,74 @@ struct CheckpointWalker {
       try walk(entries: entries, path: path, section: section, declared: declared, depth: depth)
     case .list(let items), .tuple(let items), .set(let items), .frozenset(let items):
       for (index, item) in items.enumerated() {
-        try walk(item, path: path + [String(index)], section: section, declared: declared, depth: depth + 1)
+        try walk(
+          item, path: path + [String(index)], section: section, declared: declared, depth: depth + 1
+        )
       }
     case .object(let object):
-      try walk(object: object, value: value, path: path, section: section, declared: declared, depth: depth)
+      try walk(
+        object: object, value: value, path: path, section: section, declared: declared, depth: depth
+      )
     case .bytearray, .pending:
       break
     case .persistentID(let pid):
-      findings.append(Finding(
-        .info, "pickle.opaque-object",
-        "\(name.isEmpty ? "the checkpoint" : name): persistent id \(document.describe(pid)) outside a tensor",
-        offset: document.offset(of: value)))
+      findings.append(
+        Finding(
+          .info, "pickle.opaque-object",
+          "\(name.isEmpty ? "the checkpoint" : name): persistent id \(document.describe(pid)) outside a tensor",
+          offset: document.offset(of: value)))
     }
   }
 
-  private mutating func walk(entries: [PickleDictEntry], path: [String], section: String, declared: Bool?, depth: Int) throws(ReadError) {
+  private mutating func walk(
+    entries: [PickleDictEntry], path: [String], section: String, declared: Bool?, depth: Int
+  ) throws(ReadError) {
     for entry in entries {
       let key = keyText(entry.key)
       var inner = section
       if path.isEmpty, key.hasPrefix("optim") { inner = "optimizer" }
-      try walk(entry.value, path: path + [key], section: inner, declared: declared, depth: depth + 1)
+      try walk(
+        entry.value, path: path + [key], section: inner, declared: declared, depth: depth + 1)
     }
   }
 
-  private mutating func walk(object: PickleObject, value: PickleValue, path: [String], section: String, declared: Bool?, depth: Int) throws(ReadError) {
+  private mutating func walk(
+    object: PickleObject, value: PickleValue, path: [String], section: String, declared: Bool?,
+    depth: Int
+  ) throws(ReadError) {
     let callable = object.callableGlobal
     switch callable.map({ ($0.module, $0.name) }) {
-    case ("collections", "OrderedDict")?, ("collections", "Counter")?, ("builtins", "dict")?, ("__builtin__", "dict")?:
+    case ("collections", "OrderedDict")?, ("collections", "Counter")?, ("builtins", "dict")?,
+      ("__builtin__", "dict")?:
       // Items come from SETITEMS; the BUILD state (`_metadata`) is not a tensor collection.
-      try walk(entries: object.items, path: path, section: section, declared: declared, depth: depth)
-    case ("builtins", "set")?, ("__builtin__", "set")?, ("builtins", "frozenset")?, ("__builtin__", "frozenset")?:
+      try walk(
+        entries: object.items, path: path, section: section, declared: declared, depth: depth)
+    case ("builtins", "set")?, ("__builtin__", "set")?, ("builtins", "frozenset")?,
+      ("__builtin__", "frozenset")?:
       if let first = document.sequence(object.arguments)?.first {
         try walk(first, path: path, section: section, declared: declared, depth: depth)
       }
-    case ("torch", "Size")?, ("torch", "device")?, ("_codecs", "encode")?, ("builtins", "bytearray")?,
+    case ("torch", "Size")?, ("torch", "device")?, ("_codecs", "encode")?,
+      ("builtins", "bytearray")?,
       ("__builtin__", "bytearray")?, ("builtins", "complex")?, ("__builtin__", "complex")?:
       if path.count == 1 { facts.append(FileFact(path[0], document.describe(value))) }
     case ("torch._utils", _)?, ("torch._tensor", _)?:
       // A rebuild function this reader does not interpret (sparse, nested, meta, wrapper
       // subclass tensors): the tensor is missing from the listing, so say so.
       let name = path.joined(separator: ".")
-      findings.append(Finding(
-        .warning, "pickle.uninterpreted-tensor",
-        "\(name.isEmpty ? "the checkpoint" : name): \(callable.map(\.description) ?? "") is not read; "
-          + "this tensor is not listed", offset: document.offset(of: value)))
+      findings.append(
+        Finding(
+          .warning, "pickle.uninterpreted-tensor",
+          "\(name.isEmpty ? "the checkpoint" : name): \(callable.map(\.description) ?? "") is not read; "
+            + "this tensor is not listed", offset: document.offset(of: value)))
     default:
       let name = path.joined(separator: ".")
-      findings.append(Finding(
-        .info, "pickle.opaque-object",
-        "\(name.isEmpty ? "the checkpoint" : name): \(callable.map(\.description) ?? "an object") "
-          + "call not interpreted: \(document.describe(value, budget: 12))",
-        offset: document.offset(of: value)))
+      findings.append(
+        Finding(
+          .info, "pickle.opaque-object",
+          "\(name.isEmpty ? "the checkpoint" : name): \(callable.map(\.description) ?? "an object") "
+            + "call not interpreted: \(document.describe(value, budget: 12))",
+          offset: document.offset(of: value)))
       // A pickled nn.Module keeps its tensors in `_parameters` and `_buffers`, its children in
       // `_modules`; their names are the module's attribute path.
       if let state = object.state, case .dict(let attributes)? = moduleAttributes(state) {
@@ -133,7 +158,9 @@ struct CheckpointWalker {
   }
 
   /// The rebuild call `value` is, parsed once per node.
-  private mutating func tensor(_ value: PickleValue, name: String) throws(ReadError) -> TensorRebuild? {
+  private mutating func tensor(_ value: PickleValue, name: String) throws(ReadError)
+    -> TensorRebuild?
+  {
     guard case .node(let id) = value else { return nil }
     if let cached = rebuilds[id.index] { return cached }
     do {

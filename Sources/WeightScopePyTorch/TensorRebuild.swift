@@ -16,7 +16,10 @@ struct TensorRebuild: Equatable {
   /// Offset of the opcode that made the rebuild call.
   var offset: Int
 
-  init(storageKey: String, dtype: DType, storageOffset: Int, shape: [Int], stride: [Int], requiresGrad: Bool, isParameter: Bool?, notes: [String], offset: Int) {
+  init(
+    storageKey: String, dtype: DType, storageOffset: Int, shape: [Int], stride: [Int],
+    requiresGrad: Bool, isParameter: Bool?, notes: [String], offset: Int
+  ) {
     self.storageKey = storageKey
     self.dtype = dtype
     self.storageOffset = storageOffset
@@ -34,39 +37,54 @@ struct TensorRebuild: Equatable {
   /// requires_grad, backward_hooks[, metadata])`, `_rebuild_tensor_v3(..., dtype[, metadata])`,
   /// `_rebuild_qtensor`, `_rebuild_parameter(data, requires_grad, backward_hooks)`,
   /// `_rebuild_parameter_with_state` and `torch._tensor._rebuild_from_type_v2`.
-  init?(_ value: PickleValue, in document: PickleDocument, limits: Limits, depth: Int = 0) throws(ReadError) {
-    guard case .object(let call)? = document.node(value), let function = call.callableGlobal else { return nil }
+  init?(_ value: PickleValue, in document: PickleDocument, limits: Limits, depth: Int = 0)
+    throws(ReadError)
+  {
+    guard case .object(let call)? = document.node(value), let function = call.callableGlobal else {
+      return nil
+    }
     try self.init(
       calling: function, with: call.arguments, at: document.offset(of: value) ?? 0, in: document,
       limits: limits, depth: depth)
   }
 
-  private init?(calling function: PickleGlobal, with argumentTuple: PickleValue, at offset: Int, in document: PickleDocument, limits: Limits, depth: Int) throws(ReadError) {
+  private init?(
+    calling function: PickleGlobal, with argumentTuple: PickleValue, at offset: Int,
+    in document: PickleDocument, limits: Limits, depth: Int
+  ) throws(ReadError) {
     guard depth <= limits.objectDepth else {
-      throw ReadError(.limitExceeded, at: offset, "tensor rebuild calls nest deeper than \(limits.objectDepth) (Limits.objectDepth)")
+      throw ReadError(
+        .limitExceeded, at: offset,
+        "tensor rebuild calls nest deeper than \(limits.objectDepth) (Limits.objectDepth)")
     }
     let arguments = document.sequence(argumentTuple) ?? []
     func fail(_ message: String) -> ReadError {
-      ReadError(.malformed, at: offset, "\(function)\(document.describe(argumentTuple)): \(message)")
+      ReadError(
+        .malformed, at: offset, "\(function)\(document.describe(argumentTuple)): \(message)")
     }
     switch (function.module, function.name) {
     case ("torch._utils", "_rebuild_tensor"), ("torch._utils", "_rebuild_tensor_v2"),
       ("torch._utils", "_rebuild_tensor_v3"), ("torch._utils", "_rebuild_qtensor"):
-      let minimum = function.name == "_rebuild_tensor" ? 4 : function.name == "_rebuild_tensor_v3" ? 7 : 6
+      let minimum =
+        function.name == "_rebuild_tensor" ? 4 : function.name == "_rebuild_tensor_v3" ? 7 : 6
       guard arguments.count >= minimum else { throw fail("expected at least \(minimum) arguments") }
       let (key, storageDType) = try Self.storage(arguments[0], in: document, fail)
       var dtype = storageDType ?? .uint8
       var notes: [String] = []
       if function.name == "_rebuild_tensor_v3" {
-        guard let global = arguments[6].globalValue, let named = TorchStorageType.dtype(of: global) else {
-          throw ReadError(.unsupported, at: offset, "dtype \(document.describe(arguments[6])) is not one WeightScope reads")
+        guard let global = arguments[6].globalValue, let named = TorchStorageType.dtype(of: global)
+        else {
+          throw ReadError(
+            .unsupported, at: offset,
+            "dtype \(document.describe(arguments[6])) is not one WeightScope reads")
         }
         dtype = named
       } else if storageDType == nil {
         throw fail("an untyped storage needs a dtype")
       }
       guard case .int(let storageOffset) = arguments[1], storageOffset >= 0 else {
-        throw fail("storage offset \(document.describe(arguments[1])) is not a non-negative integer")
+        throw fail(
+          "storage offset \(document.describe(arguments[1])) is not a non-negative integer")
       }
       let shape = try Self.integers(arguments[2], "size", in: document, limits: limits, fail)
       let stride = try Self.integers(arguments[3], "stride", in: document, limits: limits, fail)
@@ -80,7 +98,8 @@ struct TensorRebuild: Equatable {
         requiresGrad = arguments[4] == .bool(true)
       }
       self.init(
-        storageKey: key, dtype: dtype, storageOffset: Int(storageOffset), shape: shape, stride: stride,
+        storageKey: key, dtype: dtype, storageOffset: Int(storageOffset), shape: shape,
+        stride: stride,
         requiresGrad: requiresGrad, isParameter: nil, notes: notes, offset: offset)
     case ("torch._utils", "_rebuild_parameter"), ("torch._utils", "_rebuild_parameter_with_state"):
       guard arguments.count >= 2,
@@ -97,8 +116,10 @@ struct TensorRebuild: Equatable {
       guard arguments.count >= 3, let inner = arguments[0].globalValue else {
         throw fail("expected (function, type, arguments, state)")
       }
-      guard let data = try TensorRebuild(
-        calling: inner, with: arguments[2], at: offset, in: document, limits: limits, depth: depth + 1)
+      guard
+        let data = try TensorRebuild(
+          calling: inner, with: arguments[2], at: offset, in: document, limits: limits,
+          depth: depth + 1)
       else { return nil }
       self = data
       if let type = arguments[1].globalValue {
@@ -114,11 +135,16 @@ struct TensorRebuild: Equatable {
   }
 
   /// The key and element type of a `('storage', storage_type, key, location, numel)` id.
-  private static func storage(_ value: PickleValue, in document: PickleDocument, _ fail: (String) -> ReadError) throws(ReadError) -> (String, DType?) {
+  private static func storage(
+    _ value: PickleValue, in document: PickleDocument, _ fail: (String) -> ReadError
+  ) throws(ReadError) -> (String, DType?) {
     guard case .persistentID(let pid)? = document.node(value), let fields = document.sequence(pid),
       fields.count >= 3, fields[0] == .string("storage")
-    else { throw fail("the storage is not a ('storage', type, key, location, numel) persistent id") }
-    guard let type = fields[1].globalValue, let dtype = TorchStorageType.dtype(ofStorage: type) else {
+    else {
+      throw fail("the storage is not a ('storage', type, key, location, numel) persistent id")
+    }
+    guard let type = fields[1].globalValue, let dtype = TorchStorageType.dtype(ofStorage: type)
+    else {
       throw fail("unknown storage type \(document.describe(fields[1]))")
     }
     switch fields[2] {
@@ -129,21 +155,28 @@ struct TensorRebuild: Equatable {
   }
 
   /// A tuple of integers (`size`, `stride`), also when wrapped in `torch.Size(...)`.
-  private static func integers(_ value: PickleValue, _ what: String, in document: PickleDocument, limits: Limits, _ fail: (String) -> ReadError) throws(ReadError) -> [Int] {
+  private static func integers(
+    _ value: PickleValue, _ what: String, in document: PickleDocument, limits: Limits,
+    _ fail: (String) -> ReadError
+  ) throws(ReadError) -> [Int] {
     var items = document.sequence(value)
-    if items == nil, case .object(let call)? = document.node(value), call.callableGlobal == PickleGlobal("torch", "Size"),
+    if items == nil, case .object(let call)? = document.node(value),
+      call.callableGlobal == PickleGlobal("torch", "Size"),
       let first = document.sequence(call.arguments)?.first
     {
       items = document.sequence(first)
     }
     guard let items else { throw fail("\(what) is not a tuple") }
     guard items.count <= limits.tensorRank else {
-      throw ReadError(.limitExceeded, at: document.offset(of: value),
+      throw ReadError(
+        .limitExceeded, at: document.offset(of: value),
         "\(what) has \(items.count) dimensions, over \(limits.tensorRank) (Limits.tensorRank)")
     }
     var numbers: [Int] = []
     for item in items {
-      guard case .int(let number) = item else { throw fail("\(what) holds \(document.describe(item))") }
+      guard case .int(let number) = item else {
+        throw fail("\(what) holds \(document.describe(item))")
+      }
       numbers.append(Int(number))
     }
     return numbers

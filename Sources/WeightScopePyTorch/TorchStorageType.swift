@@ -11,7 +11,9 @@ enum TorchStorageType {
     case ("torch", "UntypedStorage"), ("torch.storage", "UntypedStorage"): return .some(nil)
     case ("torch", _), ("torch.cuda", _):
       guard global.name.hasSuffix("Storage") else { return nil }
-      guard let dtype = typedStorages[String(global.name.dropLast("Storage".count))] else { return nil }
+      guard let dtype = typedStorages[String(global.name.dropLast("Storage".count))] else {
+        return nil
+      }
       return .some(dtype)
     default: return nil
     }

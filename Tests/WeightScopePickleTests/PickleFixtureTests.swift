@@ -7,8 +7,10 @@ import WeightScopeCore
 @Suite struct PickleFixtureTests {
   @Test(arguments: 0...5)
   func cpythonPickleOfEachProtocol(protocolVersion: Int) throws {
-    let bytes = try [UInt8](Data(contentsOf: fixtures.appendingPathComponent("value\(protocolVersion).pkl")))
-    let expected = try String(contentsOf: fixtures.appendingPathComponent("value.expected.txt"), encoding: .utf8)
+    let bytes = try [UInt8](
+      Data(contentsOf: fixtures.appendingPathComponent("value\(protocolVersion).pkl")))
+    let expected = try String(
+      contentsOf: fixtures.appendingPathComponent("value.expected.txt"), encoding: .utf8)
     let document = try run(bytes)
     #expect(document.protocolVersion == (protocolVersion >= 2 ? protocolVersion : 0))
     #expect(document.endOffset == bytes.count)
@@ -32,7 +34,8 @@ import WeightScopeCore
 
   @Test(arguments: [2, 5])
   func everyTruncatedPrefixThrows(protocolVersion: Int) throws {
-    let bytes = try [UInt8](Data(contentsOf: fixtures.appendingPathComponent("value\(protocolVersion).pkl")))
+    let bytes = try [UInt8](
+      Data(contentsOf: fixtures.appendingPathComponent("value\(protocolVersion).pkl")))
     // Every proper prefix ends before STOP, so each must fail cleanly.
     for length in 0..<bytes.count {
       let failure = error { () throws(ReadError) in _ = try run(Array(bytes[..<length])) }
@@ -40,7 +43,8 @@ import WeightScopeCore
         Issue.record("prefix of \(length) bytes did not throw")
         return
       }
-      #expect(failure.kind == .truncated || failure.kind == .malformed, "prefix \(length): \(failure)")
+      #expect(
+        failure.kind == .truncated || failure.kind == .malformed, "prefix \(length): \(failure)")
       #expect((failure.offset ?? -1) <= length)
     }
   }

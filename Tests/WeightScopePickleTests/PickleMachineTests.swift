@@ -16,7 +16,8 @@ import WeightScopeCore
 
   @Test func memoAliasingSharesTheList() throws {
     // L = []; t = (L, L); L.append(7); result t
-    let bytes = pickle("]q", UInt8(0), "h", UInt8(0), PickleOpcode.TUPLE2, "h", UInt8(0), "K", UInt8(7), "a0.")
+    let bytes = pickle(
+      "]q", UInt8(0), "h", UInt8(0), PickleOpcode.TUPLE2, "h", UInt8(0), "K", UInt8(7), "a0.")
     let document = try run(bytes)
     #expect(render(document, document.root) == "([7],[7])")
     let items = try #require(document.sequence(document.root))
@@ -43,7 +44,9 @@ import WeightScopeCore
       PickleOpcode.NEWOBJ, "}U", UInt8(1), "aK", UInt8(1), "sbl.")
     let document = try run(bytes)
     let items = try #require(document.sequence(document.root))
-    guard case .object(let call)? = document.node(items[0]), case .object(let foo)? = document.node(items[1]) else {
+    guard case .object(let call)? = document.node(items[0]),
+      case .object(let foo)? = document.node(items[1])
+    else {
       Issue.record("expected two objects")
       return
     }
@@ -52,17 +55,21 @@ import WeightScopeCore
     #expect(document.sequence(call.arguments) == [.string("x")])
     #expect(foo.construction == .newobj)
     #expect(render(document, try #require(foo.state)) == "{s'a':1}")
-    #expect(document.globals == [
-      PickleGlobalUse(global: PickleGlobal("os", "system"), offset: 1, route: .global, called: true),
-      PickleGlobalUse(global: PickleGlobal("__main__", "Foo"), offset: 17, route: .global, called: true),
-    ])
+    #expect(
+      document.globals == [
+        PickleGlobalUse(
+          global: PickleGlobal("os", "system"), offset: 1, route: .global, called: true),
+        PickleGlobalUse(
+          global: PickleGlobal("__main__", "Foo"), offset: 17, route: .global, called: true),
+      ])
   }
 
   @Test func everyGlobalRouteIsRecorded() throws {
     let bytes = pickle(
       "(",
       // STACK_GLOBAL, not called.
-      PickleOpcode.SHORT_BINUNICODE, UInt8(8), "builtins", PickleOpcode.SHORT_BINUNICODE, UInt8(4), "eval",
+      PickleOpcode.SHORT_BINUNICODE, UInt8(8), "builtins", PickleOpcode.SHORT_BINUNICODE, UInt8(4),
+      "eval",
       PickleOpcode.STACK_GLOBAL,
       // INST, called.
       "(K", UInt8(1), "isubprocess\nPopen\n",
@@ -74,9 +81,10 @@ import WeightScopeCore
     let document = try run(bytes)
     #expect(document.globals.map(\.route) == [.stackGlobal, .inst, .global, .ext])
     #expect(document.globals.map(\.called) == [false, true, true, false])
-    #expect(document.globals.map(\.global.description) == [
-      "builtins.eval", "subprocess.Popen", "posix.system", "copyreg._extension_registry.9",
-    ])
+    #expect(
+      document.globals.map(\.global.description) == [
+        "builtins.eval", "subprocess.Popen", "posix.system", "copyreg._extension_registry.9",
+      ])
     #expect(document.globals.map(\.offset) == [17, 21, 40, 57])
   }
 
@@ -91,19 +99,24 @@ import WeightScopeCore
       "(I01\nI00\nI-12\nL123456789012345678901234567890L\nF-2.5\nS'a\\'b\\n\\x41\\101'\n",
       "Vcaf\\u00e9\nP1\np0\ng0\nl.")
     let document = try run(bytes)
-    #expect(render(document, document.root)
-      == "[True,False,-12,123456789012345678901234567890,-2.5,s'a'b\nAA',s'café',pid(s'1'),pid(s'1')]")
+    #expect(
+      render(document, document.root)
+        == "[True,False,-12,123456789012345678901234567890,-2.5,s'a'b\nAA',s'café',pid(s'1'),pid(s'1')]"
+    )
     let items = try #require(document.sequence(document.root))
     #expect(items.count == 9)
-    #expect(Array(items.prefix(7)) == [
-      .bool(true), .bool(false), .int(-12), items[3], .float(-2.5), .string("a'b\nAA"), .string("café"),
-    ])
+    #expect(
+      Array(items.prefix(7)) == [
+        .bool(true), .bool(false), .int(-12), items[3], .float(-2.5), .string("a'b\nAA"),
+        .string("café"),
+      ])
     #expect(render(document, items[3]) == "123456789012345678901234567890")
   }
 
   @Test func longIntegersKeepTheirValue() throws {
     let cases: [([UInt8], String)] = [
-      ([], "0"), ([0xff], "-1"), ([0x00, 0x80], "-32768"), ([0x00, 0x80, 0x00], "32768"), ([0xff, 0x7f], "32767"),
+      ([], "0"), ([0xff], "-1"), ([0x00, 0x80], "-32768"), ([0x00, 0x80, 0x00], "32768"),
+      ([0xff, 0x7f], "32767"),
       ([0, 0, 0, 0, 0, 0, 0, 0x80], "-9223372036854775808"),
       ([0, 0, 0, 0, 0, 0, 0, 0x80, 0], "9223372036854775808"),
       ([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xff], "-9223372036854775809"),
@@ -116,7 +129,8 @@ import WeightScopeCore
 
   @Test func framesAndMemoizeOfProtocol4() throws {
     let body = pickle(PickleOpcode.EMPTY_LIST, PickleOpcode.MEMOIZE, "h", UInt8(0), "a.")
-    let bytes = pickle(UInt8(0x80), UInt8(4), PickleOpcode.FRAME, [UInt8(body.count), 0, 0, 0, 0, 0, 0, 0], body)
+    let bytes = pickle(
+      UInt8(0x80), UInt8(4), PickleOpcode.FRAME, [UInt8(body.count), 0, 0, 0, 0, 0, 0, 0], body)
     let document = try run(bytes)
     #expect(document.describe(document.root) == "[<cycle>]")
   }
@@ -124,12 +138,16 @@ import WeightScopeCore
   // MARK: Errors
 
   @Test func undefinedMemoIndexNamesOffsetAndOpcode() {
-    let failure = error { () throws(ReadError) in _ = try run(pickle(UInt8(0x80), UInt8(2), "N0h", UInt8(0xe2), ".")) }
+    let failure = error { () throws(ReadError) in
+      _ = try run(pickle(UInt8(0x80), UInt8(2), "N0h", UInt8(0xe2), "."))
+    }
     #expect(failure?.kind == .malformed)
     #expect(failure?.offset == 4)
     #expect(failure?.context == "opcode BINGET")
     #expect(failure?.message == "memo index 226 not defined")
-    #expect(failure?.within("data.pkl").description == "data.pkl: opcode BINGET at 0x4: memo index 226 not defined")
+    #expect(
+      failure?.within("data.pkl").description
+        == "data.pkl: opcode BINGET at 0x4: memo index 226 not defined")
   }
 
   @Test func malformedPicklesFailClearly() {
@@ -147,7 +165,10 @@ import WeightScopeCore
       (pickle("N"), .truncated, 1, "without STOP"),
       (pickle("X", [5, 0, 0, 0] as [UInt8], "ab"), .truncated, 0, "5 bytes, 2 left"),
       (pickle("T", [0xff, 0xff, 0xff, 0xff] as [UInt8]), .malformed, 0, "negative"),
-      (pickle(PickleOpcode.FRAME, [9, 0, 0, 0, 0, 0, 0, 0] as [UInt8], "N."), .truncated, 0, "frame"),
+      (
+        pickle(PickleOpcode.FRAME, [9, 0, 0, 0, 0, 0, 0, 0] as [UInt8], "N."), .truncated, 0,
+        "frame"
+      ),
       (pickle("Iabc\n."), .malformed, 0, "not an integer"),
       (pickle("S'abc\n."), .malformed, 0, "not quoted"),
       (pickle("I12"), .truncated, 0, "no newline"),
@@ -212,9 +233,11 @@ import WeightScopeCore
     #expect(failure?.kind == .limitExceeded)
     #expect(failure?.offset == 0)
     let long = pickle("X", [17, 0, 0, 0] as [UInt8], String(repeating: "a", count: 17), ".")
-    #expect(error { () throws(ReadError) in _ = try run(long, limits: limits) }?.kind == .limitExceeded)
+    #expect(
+      error { () throws(ReadError) in _ = try run(long, limits: limits) }?.kind == .limitExceeded)
     let line = pickle("V", String(repeating: "a", count: 40), "\n.")
-    #expect(error { () throws(ReadError) in _ = try run(line, limits: limits) }?.kind == .limitExceeded)
+    #expect(
+      error { () throws(ReadError) in _ = try run(line, limits: limits) }?.kind == .limitExceeded)
     let fits = pickle("X", [16, 0, 0, 0] as [UInt8], String(repeating: "a", count: 16), ".")
     #expect(error { () throws(ReadError) in _ = try run(fits, limits: limits) } == nil)
   }
@@ -240,18 +263,28 @@ import WeightScopeCore
   // MARK: Global policy
 
   @Test func globalVerdicts() {
-    #expect(PickleGlobalPolicy.verdict(PickleGlobal("torch._utils", "_rebuild_tensor_v2")) == .allowed)
+    #expect(
+      PickleGlobalPolicy.verdict(PickleGlobal("torch._utils", "_rebuild_tensor_v2")) == .allowed)
     #expect(PickleGlobalPolicy.verdict(PickleGlobal("torch", "BFloat16Storage")) == .allowed)
     #expect(PickleGlobalPolicy.verdict(PickleGlobal("torch", "float8_e4m3fn")) == .allowed)
     #expect(PickleGlobalPolicy.verdict(PickleGlobal("collections", "OrderedDict")) == .allowed)
     #expect(PickleGlobalPolicy.verdict(PickleGlobal("__builtin__", "set")) == .allowed)
-    #expect(PickleGlobalPolicy.verdict(PickleGlobal("os", "system")) == .dangerous(effect: "runs a shell command"))
-    #expect(PickleGlobalPolicy.verdict(PickleGlobal("__builtin__", "eval")) == .dangerous(effect: "evaluates Python code"))
-    #expect(PickleGlobalPolicy.verdict(PickleGlobal("subprocess", "check_output")) == .dangerous(effect: "runs a program"))
-    #expect(PickleGlobalPolicy.verdict(PickleGlobal("importlib.util", "find_spec")) == .dangerous(effect: "imports any module"))
+    #expect(
+      PickleGlobalPolicy.verdict(PickleGlobal("os", "system"))
+        == .dangerous(effect: "runs a shell command"))
+    #expect(
+      PickleGlobalPolicy.verdict(PickleGlobal("__builtin__", "eval"))
+        == .dangerous(effect: "evaluates Python code"))
+    #expect(
+      PickleGlobalPolicy.verdict(PickleGlobal("subprocess", "check_output"))
+        == .dangerous(effect: "runs a program"))
+    #expect(
+      PickleGlobalPolicy.verdict(PickleGlobal("importlib.util", "find_spec"))
+        == .dangerous(effect: "imports any module"))
     #expect(PickleGlobalPolicy.verdict(PickleGlobal("torch.nn.modules.conv", "Conv2d")) == .unknown)
     #expect(PickleGlobalPolicy.verdict(PickleGlobal("torch", "system")) == .unknown)
-    #expect(PickleGlobalPolicy.verdict(PickleGlobal("numpy.core.multiarray", "_reconstruct")) == .unknown)
+    #expect(
+      PickleGlobalPolicy.verdict(PickleGlobal("numpy.core.multiarray", "_reconstruct")) == .unknown)
   }
 
   @Test func everyOpcodeHasItsPickletoolsName() {

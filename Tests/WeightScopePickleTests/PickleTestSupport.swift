@@ -42,7 +42,9 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 /// `_codecs.encode` for bytes under protocols below 3) are rendered as the values they build.
 func render(_ document: PickleDocument, _ value: PickleValue) -> String {
   func hexText(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
-  func all(_ items: [PickleValue]) -> String { items.map { render(document, $0) }.joined(separator: ",") }
+  func all(_ items: [PickleValue]) -> String {
+    items.map { render(document, $0) }.joined(separator: ",")
+  }
   switch value {
   case .none: return "None"
   case .bool(let flag): return flag ? "True" : "False"
@@ -60,11 +62,14 @@ func render(_ document: PickleDocument, _ value: PickleValue) -> String {
     case .frozenset(let items): return "frozenset{" + all(items) + "}"
     case .bytearray(let bytes): return "ba'" + hexText(bytes) + "'"
     case .dict(let entries):
-      return "{" + entries.map { render(document, $0.key) + ":" + render(document, $0.value) }
+      return "{"
+        + entries.map { render(document, $0.key) + ":" + render(document, $0.value) }
         .joined(separator: ",") + "}"
     case .object(let object):
       let arguments = document.sequence(object.arguments) ?? []
-      let name = object.callableGlobal.map { PickleGlobal(PickleGlobalPolicy.python3Module($0.module), $0.name) }
+      let name = object.callableGlobal.map {
+        PickleGlobal(PickleGlobalPolicy.python3Module($0.module), $0.name)
+      }
       switch name?.description {
       case "builtins.set":
         return "set{" + all(arguments.first.flatMap { document.sequence($0) } ?? []) + "}"
@@ -79,7 +84,8 @@ func render(_ document: PickleDocument, _ value: PickleValue) -> String {
         switch arguments.first {
         case .bytes(let bytes)?: return "ba'" + hexText(bytes) + "'"
         case .string(let text)?:
-          return "ba'" + hexText(text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) }) + "'"
+          return "ba'" + hexText(text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) })
+            + "'"
         case .node?:
           // bytes written by protocols below 3 as `_codecs.encode(...)`.
           let inner = render(document, arguments[0])

@@ -33,10 +33,13 @@ func loadFixture(_ name: String) throws -> (pickle: [UInt8], expected: Expected)
   return (pickle, try JSONDecoder().decode(Expected.self, from: json))
 }
 
-func read(_ pickle: [UInt8], records: [String: Int], limits: Limits = .default) throws(ReadError) -> CheckpointContents {
+func read(_ pickle: [UInt8], records: [String: Int], limits: Limits = .default) throws(ReadError)
+  -> CheckpointContents
+{
   try CheckpointPickle.read(
     FileBytes(copying: pickle).reader(),
-    storages: { key in records[key].map { StorageRecord(key: key, byteCount: $0, fileOffset: 1000) } },
+    storages: { key in records[key].map { StorageRecord(key: key, byteCount: $0, fileOffset: 1000) }
+    },
     limits: limits)
 }
 
@@ -64,10 +67,15 @@ func read(_ pickle: [UInt8], records: [String: Int], limits: Limits = .default) 
       #expect(tensor.sharedWith == firstOnKey[want.key], "\(want.name)")
       if firstOnKey[want.key] == nil { firstOnKey[want.key] = want.name }
     }
-    #expect(Dictionary(uniqueKeysWithValues: contents.facts.map { ($0.key, $0.value) }) == expected.facts)
+    #expect(
+      Dictionary(uniqueKeysWithValues: contents.facts.map { ($0.key, $0.value) }) == expected.facts)
     if name == "module" {
       // Module classes are outside the allowlist: named, never an error.
-      #expect(contents.findings.contains { $0.code == "pickle.unknown-global" && $0.message.contains("torch.nn.modules.linear.Linear") })
+      #expect(
+        contents.findings.contains {
+          $0.code == "pickle.unknown-global"
+            && $0.message.contains("torch.nn.modules.linear.Linear")
+        })
       #expect(!contents.findings.contains { $0.severity == .error })
     } else {
       #expect(contents.findings.filter { $0.severity != .info } == [])
@@ -114,7 +122,9 @@ func read(_ pickle: [UInt8], records: [String: Int], limits: Limits = .default) 
   @Test func everyTruncatedPrefixThrows() throws {
     let (pickle, expected) = try loadFixture("nested")
     for length in 0..<pickle.count {
-      let failure = error { () throws(ReadError) in _ = try read(Array(pickle[..<length]), records: expected.records) }
+      let failure = error { () throws(ReadError) in
+        _ = try read(Array(pickle[..<length]), records: expected.records)
+      }
       #expect(failure != nil, "prefix of \(length) bytes")
       #expect(failure?.context.hasPrefix("data.pkl") == true)
     }

@@ -17,7 +17,8 @@ func bytes(_ parts: Any...) -> [UInt8] {
 
 /// `ctorch._utils\n_rebuild_tensor_v2\n` applied to a FloatStorage `key` of `numel` floats.
 func rebuild(key: String, shape: [UInt8]) -> [UInt8] {
-  var out = bytes("ctorch._utils\n_rebuild_tensor_v2\n(", "(U", UInt8(7), "storagectorch\nFloatStorage\nU",
+  var out = bytes(
+    "ctorch._utils\n_rebuild_tensor_v2\n(", "(U", UInt8(7), "storagectorch\nFloatStorage\nU",
     UInt8(key.utf8.count), key, "U", UInt8(3), "cpuK", UInt8(4), "tQK", UInt8(0), "(")
   for dim in shape { out += bytes("K", dim) }
   out += bytes("t(")
@@ -46,9 +47,13 @@ func rebuild(key: String, shape: [UInt8]) -> [UInt8] {
     #expect(finding.message.contains("runs a shell command"))
     #expect(finding.message.contains("called"))
     let global = Array("cposix".utf8)
-    let expectedOffset = pickle.indices.first { Array(pickle[$0...].prefix(global.count)) == global }
+    let expectedOffset = pickle.indices.first {
+      Array(pickle[$0...].prefix(global.count)) == global
+    }
     #expect(finding.offset == expectedOffset)
-    #expect(contents.findings.contains { $0.code == "pickle.opaque-object" && $0.message.hasPrefix("x:") })
+    #expect(
+      contents.findings.contains { $0.code == "pickle.opaque-object" && $0.message.hasPrefix("x:") }
+    )
   }
 
   @Test func unknownGlobalIsAWarning() throws {
@@ -62,7 +67,8 @@ func rebuild(key: String, shape: [UInt8]) -> [UInt8] {
   @Test func nestedDictsAndListsNameTensors() throws {
     // {'model': {'enc': [T0, T1]}, 'epoch': 3}
     let pickle = bytes(
-      "}(U", UInt8(5), "model}U", UInt8(3), "enc(", rebuild(key: "0", shape: [3]), rebuild(key: "1", shape: [2, 1]),
+      "}(U", UInt8(5), "model}U", UInt8(3), "enc(", rebuild(key: "0", shape: [3]),
+      rebuild(key: "1", shape: [2, 1]),
       "lsU", UInt8(5), "epochK", UInt8(3), "u.")
     let contents = try read(pickle, records: ["0": 12, "1": 8])
     #expect(contents.tensors.map(\.name) == ["model.enc.0", "model.enc.1"])
@@ -72,7 +78,8 @@ func rebuild(key: String, shape: [UInt8]) -> [UInt8] {
 
   @Test func sharedContainersAreWalkedOnceAndStayFast() throws {
     // A list of 10 references to a list of 10 references ... 40 levels, holding one tensor.
-    var pickle = bytes(UInt8(0x80), UInt8(2), "(", rebuild(key: "0", shape: [1]), "lr", [0, 0, 0, 0] as [UInt8])
+    var pickle = bytes(
+      UInt8(0x80), UInt8(2), "(", rebuild(key: "0", shape: [1]), "lr", [0, 0, 0, 0] as [UInt8])
     for level in 0..<40 {
       pickle += bytes("(")
       for _ in 0..<10 { pickle += bytes("j", [UInt8(level), 0, 0, 0]) }
@@ -91,7 +98,8 @@ func rebuild(key: String, shape: [UInt8]) -> [UInt8] {
     var limits = Limits()
     limits.objectDepth = 20
     let pickle = bytes(String(repeating: "(", count: 30), String(repeating: "l", count: 30), ".")
-    let failure = error { () throws(ReadError) in _ = try read(pickle, records: [:], limits: limits) }
+    let failure = error { () throws(ReadError) in _ = try read(pickle, records: [:], limits: limits)
+    }
     #expect(failure?.kind == .limitExceeded)
     #expect(failure?.context == "data.pkl")
     #expect(failure?.message.contains("Limits.objectDepth") == true)
@@ -99,7 +107,9 @@ func rebuild(key: String, shape: [UInt8]) -> [UInt8] {
 
   @Test func malformedRebuildCallNamesTheTensor() {
     // _rebuild_tensor_v2 with a storage that is not a persistent id.
-    let pickle = bytes("}U", UInt8(1), "wctorch._utils\n_rebuild_tensor_v2\n(NK", UInt8(0), ")))", UInt8(0x89), "NtRs.")
+    let pickle = bytes(
+      "}U", UInt8(1), "wctorch._utils\n_rebuild_tensor_v2\n(NK", UInt8(0), ")))", UInt8(0x89),
+      "NtRs.")
     let failure = error { () throws(ReadError) in _ = try read(pickle, records: [:]) }
     #expect(failure?.kind == .malformed)
     #expect(failure?.context == "data.pkl: tensor w")
@@ -118,13 +128,15 @@ func rebuild(key: String, shape: [UInt8]) -> [UInt8] {
       body = bytes("h", UInt8(0)) + body + bytes(UInt8(0x88), "}", UInt8(0x87), "R")
     }
     pickle += body + bytes(".")
-    let failure = error { () throws(ReadError) in _ = try read(pickle, records: [:], limits: limits) }
+    let failure = error { () throws(ReadError) in _ = try read(pickle, records: [:], limits: limits)
+    }
     #expect(failure?.kind == .limitExceeded)
     #expect(failure?.message.contains("Limits.objectDepth") == true)
   }
 
   @Test func uninterpretedRebuildIsAWarning() throws {
-    let pickle = bytes("}U", UInt8(1), "sctorch._utils\n_rebuild_sparse_tensor\nNN", UInt8(0x86), "Rs.")
+    let pickle = bytes(
+      "}U", UInt8(1), "sctorch._utils\n_rebuild_sparse_tensor\nNN", UInt8(0x86), "Rs.")
     let contents = try read(pickle, records: [:])
     #expect(contents.tensors.isEmpty)
     #expect(contents.findings.map(\.code) == ["pickle.uninterpreted-tensor"])
