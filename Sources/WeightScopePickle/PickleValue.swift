@@ -1,0 +1,217 @@
+/// A module-qualified name a pickle refers to: `torch._utils._rebuild_tensor_v2`.
+///
+/// It is only a name: nothing is imported or looked up.
+public struct PickleGlobal: Sendable, Equatable, Hashable, CustomStringConvertible {
+  public var module: String
+  public var name: String
+
+  public init(_ module: String, _ name: String) {
+    self.module = module
+    self.name = name
+  }
+
+  public var description: String { module.isEmpty ? name : "\(module).\(name)" }
+}
+
+/// The position of a composite value in a ``PickleDocument``'s node arena.
+public struct PickleNodeID: Sendable, Equatable, Hashable {
+  public let index: Int
+
+  public init(_ index: Int) { self.index = index }
+}
+
+/// One value on the pickle stack: a scalar held inline, or a reference to a node.
+///
+/// Composite values (tuples, lists, dicts, sets, objects, persistent ids) live in the
+/// document's node arena, so that memo references share one node exactly as Python shares
+/// one object, and a pickle that references the same value a billion times stays small.
+public enum PickleValue: Sendable, Equatable, Hashable {
+  case none
+  case bool(Bool)
+  case int(Int64)
+  /// An integer that does not fit `Int64`: little-endian two's complement bytes.
+  case bigInt([UInt8])
+  case float(Double)
+  case string(String)
+  case bytes([UInt8])
+  /// A global; `use` indexes ``PickleDocument/globals``, the place that referenced it.
+  ///
+  /// Boxed, so that every other value stays small (a pickle holds millions of them).
+  indirect case global(PickleGlobal, use: Int)
+  case node(PickleNodeID)
+
+  /// The integer, when this is an `Int64`-sized int (bools count, as in Python).
+  public var intValue: Int64? {
+    switch self {
+    case .int(let value): return value
+    case .bool(let value): return value ? 1 : 0
+    default: return nil
+    }
+  }
+
+  public var stringValue: String? {
+    if case .string(let text) = self { return text }
+    return nil
+  }
+
+  public var globalValue: PickleGlobal? {
+    if case .global(let global, _) = self { return global }
+    return nil
+  }
+
+  public var nodeID: PickleNodeID? {
+    if case .node(let id) = self { return id }
+    return nil
+  }
+}
+
+/// How an object node was made.
+public enum PickleConstruction: String, Sendable, Equatable, Hashable {
+  case reduce = "REDUCE"
+  case newobj = "NEWOBJ"
+  case newobjEx = "NEWOBJ_EX"
+  case obj = "OBJ"
+  case inst = "INST"
+}
+
+/// A key and value of a pickled dict, in insertion order.
+public struct PickleDictEntry: Sendable, Equatable, Hashable {
+  public var key: PickleValue
+  public var value: PickleValue
+
+  public init(key: PickleValue, value: PickleValue) {
+    self.key = key
+    self.value = value
+  }
+}
+
+/// What a call in the pickle would have built: never built, only described.
+public struct PickleObject: Sendable, Equatable {
+  /// The callable: usually a ``PickleValue/global(_:use:)``.
+  public var callable: PickleValue
+  /// Positional arguments (a tuple node for REDUCE and NEWOBJ).
+  public var arguments: PickleValue
+  /// Keyword arguments (NEWOBJ_EX only).
+  public var keywordArguments: PickleValue?
+  public var construction: PickleConstruction
+  /// The state BUILD would pass to `__setstate__`, when there was a BUILD.
+  public var state: PickleValue?
+  /// Items APPEND/APPENDS/ADDITEMS would add to the object.
+  public var appended: [PickleValue]
+  /// Items SETITEM/SETITEMS would set on the object (an `OrderedDict`'s contents).
+  public var items: [PickleDictEntry]
+
+  public init(
+    callable: PickleValue, arguments: PickleValue, keywordArguments: PickleValue? = nil,
+    construction: PickleConstruction
+  ) {
+    self.callable = callable
+    self.arguments = arguments
+    self.keywordArguments = keywordArguments
+    self.construction = construction
+    state = nil
+    appended = []
+    items = []
+  }
+
+  /// The callable's name, when it is a global.
+  public var callableGlobal: PickleGlobal? { callable.globalValue }
+}
+
+/// A composite value in a ``PickleDocument``.
+public enum PickleNode: Sendable, Equatable {
+  case tuple([PickleValue])
+  case list([PickleValue])
+  case dict([PickleDictEntry])
+  case set([PickleValue])
+  case frozenset([PickleValue])
+  case bytearray([UInt8])
+  /// Boxed: objects are large and nodes are many.
+  indirect case object(PickleObject)
+  /// A persistent id (PERSID, BINPERSID): the value the pickler's `persistent_id` returned.
+  case persistentID(PickleValue)
+  /// A placeholder held while a node is being modified; never seen outside the machine.
+  case pending
+}
+
+/// The route by which a pickle named a global.
+public enum PickleGlobalRoute: String, Sendable, Equatable, Hashable {
+  case global = "GLOBAL"
+  case stackGlobal = "STACK_GLOBAL"
+  case inst = "INST"
+  /// EXT1/EXT2/EXT4: a code in the extension registry, which is never consulted.
+  case ext = "EXT"
+}
+
+/// One place where a pickle referenced a global, for a security scan.
+public struct PickleGlobalUse: Sendable, Equatable, Hashable {
+  public var global: PickleGlobal
+  /// Offset of the opcode that named it.
+  public var offset: Int
+  public var route: PickleGlobalRoute
+  /// Whether REDUCE, NEWOBJ, NEWOBJ_EX, OBJ or INST would have called it.
+  public var called: Bool
+
+  public init(global: PickleGlobal, offset: Int, route: PickleGlobalRoute, called: Bool = false) {
+    self.global = global
+    self.offset = offset
+    self.route = route
+    self.called = called
+  }
+}
+
+/// The result of running a pickle: the value STOP returned and every node it refers to.
+public struct PickleDocument: Sendable, Equatable {
+  /// The value left by STOP.
+  public var root: PickleValue
+  /// Composite values, indexed by ``PickleNodeID``.
+  public var nodes: [PickleNode]
+  /// Offset of the opcode that made each node (parallel to ``nodes``).
+  public var nodeOffsets: [Int]
+  /// Every global referenced, in the order the pickle referenced them.
+  public var globals: [PickleGlobalUse]
+  /// The protocol PROTO declared, or 0 when there was none.
+  public var protocolVersion: Int
+  /// Offset just past the STOP opcode.
+  public var endOffset: Int
+  /// Opcodes executed.
+  public var opcodeCount: Int
+
+  public init(
+    root: PickleValue, nodes: [PickleNode], nodeOffsets: [Int], globals: [PickleGlobalUse],
+    protocolVersion: Int, endOffset: Int, opcodeCount: Int
+  ) {
+    self.root = root
+    self.nodes = nodes
+    self.nodeOffsets = nodeOffsets
+    self.globals = globals
+    self.protocolVersion = protocolVersion
+    self.endOffset = endOffset
+    self.opcodeCount = opcodeCount
+  }
+
+  /// The node `id` names; ``PickleNode/pending`` for an id that is not in this document.
+  public subscript(id: PickleNodeID) -> PickleNode {
+    nodes.indices.contains(id.index) ? nodes[id.index] : .pending
+  }
+
+  /// The node `value` refers to, or nil for a scalar.
+  public func node(_ value: PickleValue) -> PickleNode? {
+    guard case .node(let id) = value else { return nil }
+    return self[id]
+  }
+
+  /// Offset of the opcode that made the node `value` refers to.
+  public func offset(of value: PickleValue) -> Int? {
+    guard case .node(let id) = value, nodeOffsets.indices.contains(id.index) else { return nil }
+    return nodeOffsets[id.index]
+  }
+
+  /// The elements of a tuple or list node, or nil.
+  public func sequence(_ value: PickleValue) -> [PickleValue]? {
+    switch node(value) {
+    case .tuple(let items)?, .list(let items)?: return items
+    default: return nil
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import WeightScopeModel
+
+/// A storage record in a checkpoint archive (`<top>/data/<key>`).
+public struct StorageRecord: Sendable, Equatable {
+  /// The record's name under `data/` (`"0"`).
+  public var key: String
+  /// Size of the record's data, in bytes.
+  public var byteCount: Int
+  /// Absolute offset of the record's first byte in the file, when it is stored uncompressed.
+  public var fileOffset: Int?
+
+  public init(key: String, byteCount: Int, fileOffset: Int? = nil) {
+    self.key = key
+    self.byteCount = byteCount
+    self.fileOffset = fileOffset
+  }
+}
+
+/// What a checkpoint's `data.pkl` says: its tensors in pickle order, facts and findings.
+public struct CheckpointContents: Sendable, Equatable {
+  public var tensors: [TensorInfo]
+  public var facts: [FileFact]
+  public var findings: [Finding]
+
+  public init(tensors: [TensorInfo] = [], facts: [FileFact] = [], findings: [Finding] = []) {
+    self.tensors = tensors
+    self.facts = facts
+    self.findings = findings
+  }
+}

@@ -1,0 +1,126 @@
+import WeightScopeCore
+import WeightScopeModel
+import WeightScopePickle
+
+/// Reads a `torch.save` `data.pkl`: what tensors it describes, never their values.
+public enum CheckpointPickle {
+  /// Interprets a `torch.save` `data.pkl`: runs the restricted machine, then walks the result.
+  ///
+  /// Tensors are named by their dotted path through nested dicts, lists and tuples
+  /// (`layer1.0.conv1.weight`, `model.fc.bias`), in pickle order. Tensors under a top-level key
+  /// starting with `optim` get section `optimizer`. Only the pickle is read; `storages` answers
+  /// the size of each storage record, which every tensor must fit.
+  ///
+  /// - Throws: ``ReadError`` with context `data.pkl` for a pickle that cannot be run, a tensor
+  ///   whose storage record is missing or too small, or a malformed rebuild call.
+  public static func read(
+    _ pickle: ByteReader, storages: (String) -> StorageRecord?, limits: Limits
+  ) throws(ReadError) -> CheckpointContents {
+    do {
+      let document = try PickleMachine.run(pickle, limits: limits)
+      var walker = CheckpointWalker(document: document, limits: limits)
+      try walker.walk(document.root, path: [], section: "", declared: nil, depth: 0)
+      var contents = CheckpointContents(
+        facts: walker.facts, findings: globalFindings(document) + walker.findings)
+      var firstOnStorage: [String: String] = [:]
+      for found in walker.tensors {
+        var tensor = try resolve(found, storages: storages)
+        if let earlier = firstOnStorage[found.rebuild.storageKey] {
+          tensor.sharedWith = earlier
+        } else {
+          firstOnStorage[found.rebuild.storageKey] = tensor.name
+        }
+        contents.tensors.append(tensor)
+      }
+      return contents
+    } catch {
+      throw error.within("data.pkl")
+    }
+  }
+
+  /// A finding for every distinct global that is not on the `torch.save` allowlist.
+  static func globalFindings(_ document: PickleDocument) -> [Finding] {
+    var seen: Set<PickleGlobal> = []
+    var findings: [Finding] = []
+    for use in document.globals where !seen.contains(use.global) {
+      seen.insert(use.global)
+      let uses = document.globals.filter { $0.global == use.global }
+      let called = uses.contains(where: \.called)
+      let how =
+        "\(use.route.rawValue) at \(hex(use.offset))"
+        + (uses.count > 1 ? ", \(uses.count) uses" : "") + (called ? ", called" : ", not called")
+      switch PickleGlobalPolicy.verdict(use.global) {
+      case .allowed: break
+      case .unknown:
+        findings.append(
+          Finding(
+            .warning, "pickle.unknown-global",
+            "global \(use.global) (\(how)) is not one torch.save writes for weights; "
+              + "torch.load without weights_only would import it", offset: use.offset))
+      case .dangerous(let effect):
+        findings.append(
+          Finding(
+            .error, "pickle.dangerous-global",
+            "global \(use.global) (\(how)) \(effect) when the file is loaded with pickle or "
+              + "torch.load without weights_only", offset: use.offset))
+      }
+    }
+    return findings
+  }
+
+  /// A tensor found by the walk, checked against its storage record.
+  static func resolve(_ found: CheckpointWalker.FoundTensor, storages: (String) -> StorageRecord?)
+    throws(ReadError) -> TensorInfo
+  {
+    let rebuild = found.rebuild
+    let context = "tensor \(found.name)"
+    do throws(ReadError) {
+      guard let record = storages(rebuild.storageKey) else {
+        throw ReadError(
+          .malformed, at: rebuild.offset, "storage record data/\(rebuild.storageKey) is missing")
+      }
+      let elements = try elementCount(rebuild.shape, at: rebuild.offset)
+      let elementSize = (rebuild.dtype.bitWidth ?? 8) / 8
+      guard let bytes = rebuild.dtype.byteCount(elements: elements) else {
+        throw ReadError(
+          .overflow, at: rebuild.offset,
+          "byte size of \(elements) \(rebuild.dtype) elements overflows")
+      }
+      if elements > 0 {
+        var extent = 1
+        for (size, stride) in zip(rebuild.shape, rebuild.stride) {
+          let span = try (size - 1).multiplying(stride, at: rebuild.offset, "extent")
+          extent = try extent.adding(span, at: rebuild.offset, "extent")
+        }
+        let end = try rebuild.storageOffset.adding(extent, at: rebuild.offset, "storage end")
+        let needed = try end.multiplying(elementSize, at: rebuild.offset, "storage bytes")
+        guard needed <= record.byteCount else {
+          throw ReadError(
+            .malformed, at: rebuild.offset,
+            "needs \(needed) bytes of storage data/\(rebuild.storageKey) (offset \(rebuild.storageOffset), "
+              + "extent \(extent) elements of \(elementSize) bytes), the record has \(record.byteCount)"
+          )
+        }
+      }
+      var fileOffset: Int?
+      if let base = record.fileOffset {
+        let skip = try rebuild.storageOffset.multiplying(
+          elementSize, at: rebuild.offset, "tensor offset")
+        fileOffset = try base.adding(skip, at: rebuild.offset, "tensor offset")
+      }
+      let storage = TensorStorage(
+        key: rebuild.storageKey, offsetElements: rebuild.storageOffset, stride: rebuild.stride,
+        recordBytes: record.byteCount, fileOffset: fileOffset)
+      var declaredParameter = rebuild.isParameter
+      if declaredParameter == nil { declaredParameter = found.declaredParameter }
+      return TensorInfo(
+        name: found.name, shape: rebuild.shape, dtype: rebuild.dtype, elements: elements,
+        bytes: bytes,
+        storage: storage,
+        declaredTrainable: rebuild.isParameter == true ? rebuild.requiresGrad : nil,
+        declaredParameter: declaredParameter, section: found.section, notes: rebuild.notes)
+    } catch {
+      throw error.context.isEmpty ? error.within(context) : error
+    }
+  }
+}

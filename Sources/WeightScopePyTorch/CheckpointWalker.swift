@@ -1,0 +1,198 @@
+import WeightScopeCore
+import WeightScopeModel
+import WeightScopePickle
+
+/// Walks the value a checkpoint's pickle built, collecting tensors by dotted name.
+///
+/// Each dict, list or object is walked once, so shared and cyclic references cost nothing;
+/// a tensor reached under two names is listed under both (tied weights). Depth is bounded by
+/// ``Limits/objectDepth``.
+struct CheckpointWalker {
+  struct FoundTensor {
+    var name: String
+    var rebuild: TensorRebuild
+    var section: String
+    /// From a module's `_parameters` (true) or `_buffers` (false), for whole pickled modules.
+    var declaredParameter: Bool?
+  }
+
+  let document: PickleDocument
+  let limits: Limits
+  var tensors: [FoundTensor] = []
+  var facts: [FileFact] = []
+  var findings: [Finding] = []
+  private var walked: Set<Int> = []
+  private var rebuilds: [Int: TensorRebuild?] = [:]
+
+  init(document: PickleDocument, limits: Limits) {
+    self.document = document
+    self.limits = limits
+  }
+
+  mutating func walk(
+    _ value: PickleValue, path: [String], section: String, declared: Bool?, depth: Int
+  ) throws(ReadError) {
+    let name = path.joined(separator: ".")
+    guard depth <= limits.objectDepth else {
+      throw ReadError(
+        .limitExceeded, at: document.offset(of: value),
+        "\(name.isEmpty ? "the checkpoint" : name) nests deeper than \(limits.objectDepth) (Limits.objectDepth)"
+      )
+    }
+    guard case .node(let id) = value else {
+      if path.count == 1, let text = factText(value) { facts.append(FileFact(name, text)) }
+      return
+    }
+    if let rebuild = try tensor(value, name: name) {
+      guard tensors.count < limits.tensors else {
+        throw ReadError(
+          .limitExceeded, at: rebuild.offset, "more than \(limits.tensors) tensors (Limits.tensors)"
+        )
+      }
+      tensors.append(
+        FoundTensor(
+          name: name.isEmpty ? "tensor" : name, rebuild: rebuild, section: section,
+          declaredParameter: declared))
+      return
+    }
+    guard !walked.contains(id.index) else { return }
+    walked.insert(id.index)
+
+    switch document[id] {
+    case .dict(let entries):
+      try walk(entries: entries, path: path, section: section, declared: declared, depth: depth)
+    case .list(let items), .tuple(let items), .set(let items), .frozenset(let items):
+      for (index, item) in items.enumerated() {
+        try walk(
+          item, path: path + [String(index)], section: section, declared: declared, depth: depth + 1
+        )
+      }
+    case .object(let object):
+      try walk(
+        object: object, value: value, path: path, section: section, declared: declared, depth: depth
+      )
+    case .bytearray, .pending:
+      break
+    case .persistentID(let pid):
+      findings.append(
+        Finding(
+          .info, "pickle.opaque-object",
+          "\(name.isEmpty ? "the checkpoint" : name): persistent id \(document.describe(pid)) outside a tensor",
+          offset: document.offset(of: value)))
+    }
+  }
+
+  private mutating func walk(
+    entries: [PickleDictEntry], path: [String], section: String, declared: Bool?, depth: Int
+  ) throws(ReadError) {
+    for entry in entries {
+      let key = keyText(entry.key)
+      var inner = section
+      if path.isEmpty, key.hasPrefix("optim") { inner = "optimizer" }
+      try walk(
+        entry.value, path: path + [key], section: inner, declared: declared, depth: depth + 1)
+    }
+  }
+
+  private mutating func walk(
+    object: PickleObject, value: PickleValue, path: [String], section: String, declared: Bool?,
+    depth: Int
+  ) throws(ReadError) {
+    let callable = object.callableGlobal
+    switch callable.map({ ($0.module, $0.name) }) {
+    case ("collections", "OrderedDict")?, ("collections", "Counter")?, ("builtins", "dict")?,
+      ("__builtin__", "dict")?:
+      // Items come from SETITEMS; the BUILD state (`_metadata`) is not a tensor collection.
+      try walk(
+        entries: object.items, path: path, section: section, declared: declared, depth: depth)
+    case ("builtins", "set")?, ("__builtin__", "set")?, ("builtins", "frozenset")?,
+      ("__builtin__", "frozenset")?:
+      if let first = document.sequence(object.arguments)?.first {
+        try walk(first, path: path, section: section, declared: declared, depth: depth)
+      }
+    case ("torch", "Size")?, ("torch", "device")?, ("_codecs", "encode")?,
+      ("builtins", "bytearray")?,
+      ("__builtin__", "bytearray")?, ("builtins", "complex")?, ("__builtin__", "complex")?:
+      if path.count == 1 { facts.append(FileFact(path[0], document.describe(value))) }
+    case ("torch._utils", _)?, ("torch._tensor", _)?:
+      // A rebuild function this reader does not interpret (sparse, nested, meta, wrapper
+      // subclass tensors): the tensor is missing from the listing, so say so.
+      let name = path.joined(separator: ".")
+      findings.append(
+        Finding(
+          .warning, "pickle.uninterpreted-tensor",
+          "\(name.isEmpty ? "the checkpoint" : name): \(callable.map(\.description) ?? "") is not read; "
+            + "this tensor is not listed", offset: document.offset(of: value)))
+    default:
+      let name = path.joined(separator: ".")
+      findings.append(
+        Finding(
+          .info, "pickle.opaque-object",
+          "\(name.isEmpty ? "the checkpoint" : name): \(callable.map(\.description) ?? "an object") "
+            + "call not interpreted: \(document.describe(value, budget: 12))",
+          offset: document.offset(of: value)))
+      // A pickled nn.Module keeps its tensors in `_parameters` and `_buffers`, its children in
+      // `_modules`; their names are the module's attribute path.
+      if let state = object.state, case .dict(let attributes)? = moduleAttributes(state) {
+        for attribute in attributes {
+          let flag: Bool?
+          switch attribute.key {
+          case .string("_parameters"): flag = true
+          case .string("_buffers"): flag = false
+          case .string("_modules"): flag = nil
+          default: continue
+          }
+          try walk(attribute.value, path: path, section: section, declared: flag, depth: depth + 1)
+        }
+      }
+    }
+  }
+
+  /// The attribute dict of a BUILD state: the dict itself, or the first of a `(dict, slots)` pair.
+  private func moduleAttributes(_ state: PickleValue) -> PickleNode? {
+    switch document.node(state) {
+    case .dict?: return document.node(state)
+    case .tuple(let pair)?: return pair.first.flatMap { document.node($0) }
+    default: return nil
+    }
+  }
+
+  /// The rebuild call `value` is, parsed once per node.
+  private mutating func tensor(_ value: PickleValue, name: String) throws(ReadError)
+    -> TensorRebuild?
+  {
+    guard case .node(let id) = value else { return nil }
+    if let cached = rebuilds[id.index] { return cached }
+    do {
+      let rebuild = try TensorRebuild(value, in: document, limits: limits)
+      rebuilds[id.index] = .some(rebuild)
+      return rebuild
+    } catch {
+      throw error.within("tensor \(name)")
+    }
+  }
+
+  private func keyText(_ key: PickleValue) -> String {
+    switch key {
+    case .string(let text): return text
+    case .int(let number): return String(number)
+    default: return document.describe(key, budget: 8)
+    }
+  }
+
+  private func factText(_ value: PickleValue) -> String? {
+    switch value {
+    case .none: return nil
+    case .global: return nil
+    default: return document.describe(value, budget: 1).trimmingQuotes()
+    }
+  }
+}
+
+extension String {
+  /// The text without one pair of surrounding single quotes.
+  fileprivate func trimmingQuotes() -> String {
+    guard count >= 2, hasPrefix("'"), hasSuffix("'") else { return self }
+    return String(dropFirst().dropLast())
+  }
+}

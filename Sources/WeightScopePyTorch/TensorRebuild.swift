@@ -1,0 +1,184 @@
+import WeightScopeCore
+import WeightScopeModel
+import WeightScopePickle
+
+/// A tensor as a `torch._utils._rebuild_*` call describes it, before its storage is checked.
+struct TensorRebuild: Equatable {
+  var storageKey: String
+  var dtype: DType
+  var storageOffset: Int
+  var shape: [Int]
+  var stride: [Int]
+  var requiresGrad: Bool
+  /// True for `_rebuild_parameter` (an `nn.Parameter`); nil when the pickle does not say.
+  var isParameter: Bool?
+  var notes: [String]
+  /// Offset of the opcode that made the rebuild call.
+  var offset: Int
+
+  init(
+    storageKey: String, dtype: DType, storageOffset: Int, shape: [Int], stride: [Int],
+    requiresGrad: Bool, isParameter: Bool?, notes: [String], offset: Int
+  ) {
+    self.storageKey = storageKey
+    self.dtype = dtype
+    self.storageOffset = storageOffset
+    self.shape = shape
+    self.stride = stride
+    self.requiresGrad = requiresGrad
+    self.isParameter = isParameter
+    self.notes = notes
+    self.offset = offset
+  }
+
+  /// The rebuild call `value` is, nil when it is not one; throws when it is one with bad arguments.
+  ///
+  /// Reads `_rebuild_tensor`, `_rebuild_tensor_v2(storage, storage_offset, size, stride,
+  /// requires_grad, backward_hooks[, metadata])`, `_rebuild_tensor_v3(..., dtype[, metadata])`,
+  /// `_rebuild_qtensor`, `_rebuild_parameter(data, requires_grad, backward_hooks)`,
+  /// `_rebuild_parameter_with_state` and `torch._tensor._rebuild_from_type_v2`.
+  init?(_ value: PickleValue, in document: PickleDocument, limits: Limits, depth: Int = 0)
+    throws(ReadError)
+  {
+    guard case .object(let call)? = document.node(value), let function = call.callableGlobal else {
+      return nil
+    }
+    try self.init(
+      calling: function, with: call.arguments, at: document.offset(of: value) ?? 0, in: document,
+      limits: limits, depth: depth)
+  }
+
+  private init?(
+    calling function: PickleGlobal, with argumentTuple: PickleValue, at offset: Int,
+    in document: PickleDocument, limits: Limits, depth: Int
+  ) throws(ReadError) {
+    guard depth <= limits.objectDepth else {
+      throw ReadError(
+        .limitExceeded, at: offset,
+        "tensor rebuild calls nest deeper than \(limits.objectDepth) (Limits.objectDepth)")
+    }
+    let arguments = document.sequence(argumentTuple) ?? []
+    func fail(_ message: String) -> ReadError {
+      ReadError(
+        .malformed, at: offset, "\(function)\(document.describe(argumentTuple)): \(message)")
+    }
+    switch (function.module, function.name) {
+    case ("torch._utils", "_rebuild_tensor"), ("torch._utils", "_rebuild_tensor_v2"),
+      ("torch._utils", "_rebuild_tensor_v3"), ("torch._utils", "_rebuild_qtensor"):
+      let minimum =
+        function.name == "_rebuild_tensor" ? 4 : function.name == "_rebuild_tensor_v3" ? 7 : 6
+      guard arguments.count >= minimum else { throw fail("expected at least \(minimum) arguments") }
+      let (key, storageDType) = try Self.storage(arguments[0], in: document, fail)
+      var dtype = storageDType ?? .uint8
+      var notes: [String] = []
+      if function.name == "_rebuild_tensor_v3" {
+        guard let global = arguments[6].globalValue, let named = TorchStorageType.dtype(of: global)
+        else {
+          throw ReadError(
+            .unsupported, at: offset,
+            "dtype \(document.describe(arguments[6])) is not one WeightScope reads")
+        }
+        dtype = named
+      } else if storageDType == nil {
+        throw fail("an untyped storage needs a dtype")
+      }
+      guard case .int(let storageOffset) = arguments[1], storageOffset >= 0 else {
+        throw fail(
+          "storage offset \(document.describe(arguments[1])) is not a non-negative integer")
+      }
+      let shape = try Self.integers(arguments[2], "size", in: document, limits: limits, fail)
+      let stride = try Self.integers(arguments[3], "stride", in: document, limits: limits, fail)
+      guard shape.count == stride.count else { throw fail("size and stride differ in length") }
+      guard stride.allSatisfy({ $0 >= 0 }) else { throw fail("negative stride") }
+      var requiresGrad = false
+      if function.name == "_rebuild_qtensor" {
+        notes.append("quantizer=\(document.describe(arguments[4], budget: 8))")
+        requiresGrad = arguments.count > 5 && arguments[5] == .bool(true)
+      } else if arguments.count > 4 {
+        requiresGrad = arguments[4] == .bool(true)
+      }
+      self.init(
+        storageKey: key, dtype: dtype, storageOffset: Int(storageOffset), shape: shape,
+        stride: stride,
+        requiresGrad: requiresGrad, isParameter: nil, notes: notes, offset: offset)
+    case ("torch._utils", "_rebuild_parameter"), ("torch._utils", "_rebuild_parameter_with_state"):
+      guard arguments.count >= 2,
+        let data = try TensorRebuild(arguments[0], in: document, limits: limits, depth: depth + 1)
+      else {
+        throw fail("the data is not a tensor")
+      }
+      self = data
+      self.isParameter = true
+      self.requiresGrad = arguments[1] == .bool(true)
+      self.offset = offset
+    case ("torch._tensor", "_rebuild_from_type_v2"):
+      // (func, new_type, args, state): func(*args) made the tensor, new_type is its class.
+      guard arguments.count >= 3, let inner = arguments[0].globalValue else {
+        throw fail("expected (function, type, arguments, state)")
+      }
+      guard
+        let data = try TensorRebuild(
+          calling: inner, with: arguments[2], at: offset, in: document, limits: limits,
+          depth: depth + 1)
+      else { return nil }
+      self = data
+      if let type = arguments[1].globalValue {
+        if type == PickleGlobal("torch.nn.parameter", "Parameter") {
+          isParameter = true
+        } else if type != PickleGlobal("torch", "Tensor") {
+          notes.append("class=\(type)")
+        }
+      }
+    default:
+      return nil
+    }
+  }
+
+  /// The key and element type of a `('storage', storage_type, key, location, numel)` id.
+  private static func storage(
+    _ value: PickleValue, in document: PickleDocument, _ fail: (String) -> ReadError
+  ) throws(ReadError) -> (String, DType?) {
+    guard case .persistentID(let pid)? = document.node(value), let fields = document.sequence(pid),
+      fields.count >= 3, fields[0] == .string("storage")
+    else {
+      throw fail("the storage is not a ('storage', type, key, location, numel) persistent id")
+    }
+    guard let type = fields[1].globalValue, let dtype = TorchStorageType.dtype(ofStorage: type)
+    else {
+      throw fail("unknown storage type \(document.describe(fields[1]))")
+    }
+    switch fields[2] {
+    case .string(let key): return (key, dtype)
+    case .int(let key): return (String(key), dtype)
+    default: throw fail("storage key \(document.describe(fields[2])) is not a string")
+    }
+  }
+
+  /// A tuple of integers (`size`, `stride`), also when wrapped in `torch.Size(...)`.
+  private static func integers(
+    _ value: PickleValue, _ what: String, in document: PickleDocument, limits: Limits,
+    _ fail: (String) -> ReadError
+  ) throws(ReadError) -> [Int] {
+    var items = document.sequence(value)
+    if items == nil, case .object(let call)? = document.node(value),
+      call.callableGlobal == PickleGlobal("torch", "Size"),
+      let first = document.sequence(call.arguments)?.first
+    {
+      items = document.sequence(first)
+    }
+    guard let items else { throw fail("\(what) is not a tuple") }
+    guard items.count <= limits.tensorRank else {
+      throw ReadError(
+        .limitExceeded, at: document.offset(of: value),
+        "\(what) has \(items.count) dimensions, over \(limits.tensorRank) (Limits.tensorRank)")
+    }
+    var numbers: [Int] = []
+    for item in items {
+      guard case .int(let number) = item else {
+        throw fail("\(what) holds \(document.describe(item))")
+      }
+      numbers.append(Int(number))
+    }
+    return numbers
+  }
+}
