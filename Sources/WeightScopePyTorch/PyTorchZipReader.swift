@@ -1,0 +1,50 @@
+import WeightScopeCore
+import WeightScopeModel
+import WeightScopeZip
+
+/// Reads a `torch.save` zip checkpoint (PyTorch 1.6 and later) or a `torch.jit.save` archive.
+///
+/// Only the central directory, `data.pkl` and a few small records are read; storage records
+/// are sized from the directory and never touched.
+public enum PyTorchZipReader {
+  /// Reads the checkpoint's tensors, facts and findings.
+  ///
+  /// - Throws: ``ReadError`` for a broken archive, a missing or corrupt `data.pkl`, or a
+  ///   pickle that does not describe tensors consistently with its storage records.
+  public static func read(_ bytes: FileBytes, path: String, limits: Limits) throws(ReadError) -> WeightFile {
+    let zip = try ZipArchive(bytes.reader(), limits: limits)
+    guard let pickleEntry = zip.entry(relative: "data.pkl") else {
+      throw ReadError(.unsupported, at: zip.directoryOffset, "a zip archive without \(zip.topFolder.isEmpty ? "" : zip.topFolder + "/")data.pkl: not a PyTorch checkpoint", context: "zip archive")
+    }
+    let pickle = try zip.contents(of: pickleEntry, limits: limits)
+    try zip.verifyCRC(of: pickleEntry, data: pickle)
+
+    let isTorchScript = zip.entry(relative: "constants.pkl") != nil
+      || zip.entries.contains { $0.name.hasPrefix(zip.topFolder + "/code/") }
+    let contents = try CheckpointPickle.read(pickle, storages: { key in
+      guard let record = zip.entry(relative: "data/" + key) else { return nil }
+      return StorageRecord(key: key, byteCount: record.uncompressedSize)
+    }, limits: limits)
+
+    var facts = [FileFact("archive", "\(zip.entries.count) entries in folder \"\(zip.topFolder)\"\(zip.isZip64 ? ", zip64" : "")")]
+    for (name, key) in [("version", "format version"), (".data/version", "format version"), ("byteorder", "byte order")] {
+      guard let entry = zip.entry(relative: name), entry.uncompressedSize <= 64,
+        !facts.contains(where: { $0.key == key }),
+        let value = try? smallText(zip, entry, limits)
+      else { continue }
+      facts.append(FileFact(key, value))
+    }
+    var file = WeightFile(path: path, format: isTorchScript ? .torchscript : .pytorchZip)
+    file.tensors = contents.tensors
+    file.facts = facts + contents.facts
+    file.findings = contents.findings
+    return file
+  }
+
+  /// The trimmed text of a small entry (`version`, `byteorder`).
+  private static func smallText(_ zip: ZipArchive, _ entry: CentralDirectoryHeader, _ limits: Limits) throws(ReadError) -> String {
+    var data = try zip.contents(of: entry, limits: limits)
+    let text = try data.readString(data.remaining)
+    return String(text.filter { !$0.isWhitespace })
+  }
+}
