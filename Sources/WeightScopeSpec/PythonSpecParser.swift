@@ -30,7 +30,7 @@ struct PythonSpecParser {
   private var model: SpecModule?
 
   static func parse(_ text: String, file: String, maxNesting: Int) throws(SpecError) -> Spec {
-    let tokens = try PythonTokenizer.tokenize(text, file: file, maxNesting: maxNesting)
+    let tokens = PythonTokenizer.tokenize(text, file: file, maxNesting: maxNesting)
     var parser = PythonSpecParser(tokens: tokens, file: file, maxNesting: maxNesting)
     return try parser.module()
   }
@@ -79,6 +79,7 @@ struct PythonSpecParser {
   /// outside the subset.
   private func unexpected(_ expected: String) -> SpecError {
     let token = current
+    if case .error(let error) = token.kind { return error }
     var message = "\(expected), found \(token.spelling)"
     if case .name(let name) = token.kind, let hint = Self.unsupported(name) {
       message = "\(expected), found `\(name)`: \(hint)"
@@ -140,6 +141,7 @@ struct PythonSpecParser {
 
   private mutating func statement() throws(SpecError) {
     let token = current
+    if case .error(let error) = token.kind { throw error }
     if case .name(let word) = token.kind {
       if word == "import" { return try importStatement() }
       if word == "from" { return try fromImportStatement() }

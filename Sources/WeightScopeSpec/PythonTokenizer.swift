@@ -10,6 +10,9 @@ struct PythonToken: Sendable, Equatable {
     /// The end of a logical line.
     case newline
     case end
+    /// Text the tokenizer could not read; the parser reports it when it gets there, so that
+    /// errors come in the order they are written.
+    case error(SpecError)
   }
 
   var kind: Kind
@@ -25,6 +28,7 @@ struct PythonToken: Sendable, Equatable {
     case .op(let op): "`\(op)`"
     case .newline: "end of line"
     case .end: "end of file"
+    case .error: "unreadable text"
     }
   }
 }
@@ -45,11 +49,15 @@ struct PythonTokenizer {
   private var baseIndent: Int?
   private let maxBrackets: Int
 
-  static func tokenize(
-    _ text: String, file: String, maxNesting: Int
-  ) throws(SpecError) -> [PythonToken] {
+  /// The tokens of `text`, ending with `.end`; an `.error` token before it where reading stopped.
+  static func tokenize(_ text: String, file: String, maxNesting: Int) -> [PythonToken] {
     var tokenizer = PythonTokenizer(bytes: Array(text.utf8), file: file, maxBrackets: maxNesting)
-    try tokenizer.run()
+    do {
+      try tokenizer.run()
+    } catch {
+      tokenizer.emit(.error(error), at: SourcePosition(line: error.line, column: error.column))
+      tokenizer.emit(.end, at: tokenizer.position)
+    }
     return tokenizer.tokens
   }
 
