@@ -40,10 +40,12 @@ extension LayerSignature {
           throw fail(argument.position, "positional argument follows keyword argument")
         }
         guard index < positional.count else {
+          let given = arguments.filter { $0.keyword == nil }.count
+          let plural = positional.count == 1 ? "" : "s"
           throw fail(
             argument.position,
-            "\(type) takes \(positional.count) positional argument\(positional.count == 1 ? "" : "s")"
-              + " but \(index + 1) or more were given")
+            "\(type) takes at most \(positional.count) positional argument\(plural) but \(given)"
+              + " were given")
         }
         bound[positional[index].name] = argument.value
         index += 1

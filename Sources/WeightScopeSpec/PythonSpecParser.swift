@@ -156,6 +156,9 @@ struct PythonSpecParser {
         return
       }
     }
+    if let target = assignmentTarget() {
+      throw error(.syntax, target, "only assignments to a plain name are supported")
+    }
     let value = try expression()
     if isOp("=") || isOp(":") {
       throw error(.syntax, value.position, "only assignments to a plain name are supported")
@@ -164,6 +167,26 @@ struct PythonSpecParser {
       throw error(.syntax, current.position, "augmented assignment `\(op)` is not supported")
     }
     if case .module(let module) = value.value, module.type == "Sequential" { model = module }
+  }
+
+  /// The start of a statement that assigns to something other than a plain name
+  /// (`self.model = ...`, `a, b = ...`, `x: int = ...`), or nil.
+  private func assignmentTarget() -> SourcePosition? {
+    var depth = 0
+    var at = index
+    while at < tokens.count {
+      switch tokens[at].kind {
+      case .newline, .end, .error: return nil
+      case .op(let op):
+        if op == "(" || op == "[" || op == "{" { depth += 1 }
+        if op == ")" || op == "]" || op == "}" { depth -= 1 }
+        if op == ";" && depth == 0 { return nil }
+        if op == "=" && depth == 0 { return current.position }
+      default: break
+      }
+      at += 1
+    }
+    return nil
   }
 
   /// `import a.b [as c], ...`: accepted and ignored.

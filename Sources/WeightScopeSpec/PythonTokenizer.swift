@@ -304,19 +304,24 @@ struct PythonTokenizer {
     emit(.string(String(decoding: value, as: UTF8.self)), at: start)
   }
 
-  private static let operators: [String] = [
+  /// Operators of two or three characters, longest first.
+  private static let operators: [[UInt8]] = [
     "**=", "//=", ">>=", "<<=", "**", "//", "==", "!=", "<=", ">=", "->", "+=", "-=", "*=", "/=",
     "%=", "&=", "|=", "^=", "@=", ":=", "<<", ">>",
-  ]
+  ].map { Array($0.utf8) }
   private static let singles = Array("()[]{},:.;=+-*/%<>@&|^~".utf8)
+  private static let closing: [UInt8: UInt8] = [
+    UInt8(ascii: ")"): UInt8(ascii: "("), UInt8(ascii: "]"): UInt8(ascii: "["),
+    UInt8(ascii: "}"): UInt8(ascii: "{"),
+  ]
 
   private mutating func operatorToken() throws(SpecError) {
     let start = position
-    for op in Self.operators {
-      let utf8 = Array(op.utf8)
-      if index + utf8.count <= bytes.count, Array(bytes[index..<(index + utf8.count)]) == utf8 {
-        for _ in utf8 { advance() }
-        emit(.op(op), at: start)
+    if let first = peek(), let second = peek(1), Self.singles.contains(second) {
+      for op in Self.operators where op[0] == first && op[1] == second {
+        if op.count == 3 && peek(2) != op[2] { continue }
+        for _ in op { advance() }
+        emit(.op(String(decoding: op, as: UTF8.self)), at: start)
         return
       }
     }
@@ -325,16 +330,12 @@ struct PythonTokenizer {
       throw error(start, "unexpected character `\(scalar ?? "")`")
     }
     advance()
-    let closing: [UInt8: UInt8] = [
-      UInt8(ascii: ")"): UInt8(ascii: "("), UInt8(ascii: "]"): UInt8(ascii: "["),
-      UInt8(ascii: "}"): UInt8(ascii: "{"),
-    ]
     if byte == UInt8(ascii: "(") || byte == UInt8(ascii: "[") || byte == UInt8(ascii: "{") {
       guard brackets.count < maxBrackets else {
         throw error(.limitExceeded, start, "brackets nested deeper than \(maxBrackets)")
       }
       brackets.append((byte, start))
-    } else if let opener = closing[byte] {
+    } else if let opener = Self.closing[byte] {
       guard let (open, at) = brackets.popLast() else {
         throw error(start, "unmatched `\(Character(Unicode.Scalar(byte)))`")
       }
