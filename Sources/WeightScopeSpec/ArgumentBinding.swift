@@ -28,7 +28,8 @@ extension LayerSignature {
         guard parameter(named: keyword) != nil else {
           let names = parameters.map(\.name).filter { !$0.hasPrefix("_") }
           let expected =
-            names.isEmpty ? "it takes no arguments" : "expected one of " + names.joined(separator: ", ")
+            names.isEmpty
+            ? "it takes no arguments" : "expected one of " + names.joined(separator: ", ")
           throw fail(argument.position, "\(type) has no argument `\(keyword)`; \(expected)")
         }
         guard bound[keyword] == nil else {

@@ -15,7 +15,9 @@ struct JSONSpecParser {
 
   private typealias Members = [(key: String, keyPosition: SourcePosition, value: JSONNode)]
 
-  private func members(_ node: JSONNode, _ what: String, allowed: Set<String>) throws(SpecError) -> Members {
+  private func members(_ node: JSONNode, _ what: String, allowed: Set<String>) throws(SpecError)
+    -> Members
+  {
     guard case .object(let members) = node.value else {
       throw error(.syntax, node.position, "\(what) must be an object, not \(node.kindName)")
     }
@@ -64,7 +66,8 @@ struct JSONSpecParser {
       guard !dims.isEmpty else { throw error(.value, node.position, "the input shape is empty") }
       return dims
     default:
-      throw error(.value, node.position, "\"input\" must be an array of integers such as [3, 32, 32]")
+      throw error(
+        .value, node.position, "\"input\" must be an array of integers such as [3, 32, 32]")
     }
   }
 
@@ -96,7 +99,8 @@ struct JSONSpecParser {
       case "type": typeNode = member.value
       case "name":
         guard case .string(let text) = member.value.value, !text.isEmpty, !text.contains(".") else {
-          throw error(.syntax, member.value.position, "\"name\" must be a non-empty string without `.`")
+          throw error(
+            .syntax, member.value.position, "\"name\" must be a non-empty string without `.`")
         }
         name = text
       case "args":
@@ -104,7 +108,8 @@ struct JSONSpecParser {
           throw error(.syntax, member.value.position, "\"args\" must be an array")
         }
         for item in items {
-          written.append(WrittenArgument(keyword: nil, value: try value(item), position: item.position))
+          written.append(
+            WrittenArgument(keyword: nil, value: try value(item), position: item.position))
         }
       case "kwargs":
         guard case .object(let entries) = member.value.value else {
@@ -112,7 +117,8 @@ struct JSONSpecParser {
         }
         for entry in entries {
           written.append(
-            WrittenArgument(keyword: entry.key, value: try value(entry.value), position: entry.keyPosition))
+            WrittenArgument(
+              keyword: entry.key, value: try value(entry.value), position: entry.keyPosition))
         }
       case "layers": childrenNode = member.value
       default: break
@@ -135,7 +141,8 @@ struct JSONSpecParser {
     }
     if signature.shapeRule == .sequential {
       if let first = written.first {
-        throw error(.argument, first.position, "Sequential takes its layers in \"layers\", not arguments")
+        throw error(
+          .argument, first.position, "Sequential takes its layers in \"layers\", not arguments")
       }
       guard let childrenNode else {
         throw error(.syntax, node.position, "a Sequential needs a \"layers\" array")

@@ -106,7 +106,9 @@ struct JSONReader {
     case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
       return try number()
     default:
-      for (word, value) in [("true", JSONNode.Value.bool(true)), ("false", .bool(false)), ("null", .null)] {
+      for (word, value) in [
+        ("true", JSONNode.Value.bool(true)), ("false", .bool(false)), ("null", .null),
+      ] {
         let utf8 = Array(word.utf8)
         if index + utf8.count <= bytes.count, Array(bytes[index..<(index + utf8.count)]) == utf8 {
           for _ in utf8 { advance() }
@@ -137,7 +139,9 @@ struct JSONReader {
         throw error(keyPosition, "duplicate key \"\(key)\"")
       }
       skipWhitespace()
-      guard peek() == UInt8(ascii: ":") else { throw error(position, "expected `:`, found \(found)") }
+      guard peek() == UInt8(ascii: ":") else {
+        throw error(position, "expected `:`, found \(found)")
+      }
       advance()
       skipWhitespace()
       let member = try value()
@@ -150,7 +154,8 @@ struct JSONReader {
       guard peek() == UInt8(ascii: "}") else {
         throw error(
           position,
-          "expected `,` or `}` in the object opened at \(start.line):\(start.column), found \(found)")
+          "expected `,` or `}` in the object opened at \(start.line):\(start.column), found \(found)"
+        )
       }
       advance()
       return JSONNode(value: .object(members), position: start)
@@ -177,7 +182,8 @@ struct JSONReader {
       guard peek() == UInt8(ascii: "]") else {
         throw error(
           position,
-          "expected `,` or `]` in the array opened at \(start.line):\(start.column), found \(found)")
+          "expected `,` or `]` in the array opened at \(start.line):\(start.column), found \(found)"
+        )
       }
       advance()
       return JSONNode(value: .array(items), position: start)
@@ -228,7 +234,9 @@ struct JSONReader {
           guard peek() == UInt8(ascii: "u") else { throw error(escapeAt, "invalid surrogate pair") }
           advance()
           let low = try hex4(at: escapeAt)
-          guard (0xDC00..<0xE000).contains(low) else { throw error(escapeAt, "invalid surrogate pair") }
+          guard (0xDC00..<0xE000).contains(low) else {
+            throw error(escapeAt, "invalid surrogate pair")
+          }
           code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
         }
         scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
@@ -284,7 +292,9 @@ struct JSONReader {
     }
     let text = String(decoding: bytes[from..<index], as: UTF8.self)
     if isFloat {
-      guard let value = Double(text), value.isFinite else { throw error(start, "invalid number \(text)") }
+      guard let value = Double(text), value.isFinite else {
+        throw error(start, "invalid number \(text)")
+      }
       return JSONNode(value: .float(value), position: start)
     }
     guard let value = Int(text) else {

@@ -41,11 +41,14 @@ struct LayerShape {
       if values.count == count { return values }
     default: break
     }
-    throw fail("`\(name)` must be an integer or a tuple of \(count), not \(value(name))", kind: .argument)
+    throw fail(
+      "`\(name)` must be an integer or a tuple of \(count), not \(value(name))", kind: .argument)
   }
 
   func positive(_ values: [Int], _ name: String) throws(SpecError) {
-    for value in values where value <= 0 { throw fail("`\(name)` must be positive, not \(value)", kind: .argument) }
+    for value in values where value <= 0 {
+      throw fail("`\(name)` must be positive, not \(value)", kind: .argument)
+    }
   }
 
   func nonNegative(_ values: [Int], _ name: String) throws(SpecError) {
@@ -93,7 +96,8 @@ struct LayerShape {
 
   func checkOutput(_ output: [Int], _ why: String) throws(SpecError) -> [Int] {
     guard output.allSatisfy({ $0 > 0 }) else {
-      throw fail("output size \(shapeText(output)) is too small (input \(shapeText(input)); \(why))")
+      throw fail(
+        "output size \(shapeText(output)) is too small (input \(shapeText(input)); \(why))")
     }
     return output
   }
@@ -150,7 +154,9 @@ struct LayerShape {
     let inChannels = try int("in_channels")
     let outChannels = try int("out_channels")
     guard inChannels % groups == 0, outChannels % groups == 0 else {
-      throw fail("in_channels \(inChannels) and out_channels \(outChannels) must be divisible by groups \(groups)", kind: .argument)
+      throw fail(
+        "in_channels \(inChannels) and out_channels \(outChannels) must be divisible by groups \(groups)",
+        kind: .argument)
     }
     let kernel = try ints("kernel_size", count: dims)
     let stride = try ints("stride", count: dims)
@@ -170,7 +176,8 @@ struct LayerShape {
         output.append(try window(input[i + 1], kernel[i], stride[i], 0, dilation[i], ceil: false))
       }
     case .string(let other):
-      throw fail("padding must be 'same', 'valid', an integer or a tuple, not '\(other)'", kind: .argument)
+      throw fail(
+        "padding must be 'same', 'valid', an integer or a tuple, not '\(other)'", kind: .argument)
     default:
       let padding = try ints("padding", count: dims)
       try nonNegative(padding, "padding")
@@ -184,7 +191,9 @@ struct LayerShape {
 
   /// `floor((in + 2p - d(k-1) - 1) / s) + 1`, or with `ceil` PyTorch's pooling rule: the last
   /// window must start inside the input or its left padding.
-  func window(_ size: Int, _ kernel: Int, _ stride: Int, _ padding: Int, _ dilation: Int, ceil: Bool) throws(SpecError) -> Int {
+  func window(
+    _ size: Int, _ kernel: Int, _ stride: Int, _ padding: Int, _ dilation: Int, ceil: Bool
+  ) throws(SpecError) -> Int {
     let padded = try add(size, try multiply(2, padding))
     let span = try add(try multiply(dilation, kernel - 1), 1)
     let numerator = try subtract(padded, span)
@@ -237,7 +246,8 @@ struct LayerShape {
     var output = Array(input.prefix(lead))
     for i in 0..<dims {
       guard padding[i] <= kernel[i] / 2 else {
-        throw fail("padding \(padding[i]) must be at most half of kernel_size \(kernel[i])", kind: .argument)
+        throw fail(
+          "padding \(padding[i]) must be at most half of kernel_size \(kernel[i])", kind: .argument)
       }
       output.append(
         try window(input[lead + i], kernel[i], stride[i], padding[i], dilation[i], ceil: ceil))
@@ -260,7 +270,9 @@ struct LayerShape {
       case .int(let value) where value > 0: output.append(value)
       case .none: output.append(input[lead + i])
       default:
-        throw fail("output_size must be positive integers or None, not \(value("output_size"))", kind: .argument)
+        throw fail(
+          "output_size must be positive integers or None, not \(value("output_size"))",
+          kind: .argument)
       }
     }
     return output
@@ -299,9 +311,11 @@ struct LayerShape {
       }
     default: throw fail("normalized_shape must be an integer or a tuple", kind: .argument)
     }
-    guard input.count >= normalized.count, Array(input.suffix(normalized.count)) == normalized else {
+    guard input.count >= normalized.count, Array(input.suffix(normalized.count)) == normalized
+    else {
       throw fail(
-        "normalized_shape \(shapeText(normalized)) does not match the end of its input \(shapeText(input))")
+        "normalized_shape \(shapeText(normalized)) does not match the end of its input \(shapeText(input))"
+      )
     }
     return input
   }
@@ -312,7 +326,8 @@ struct LayerShape {
     let channelCount = try int("num_channels")
     try positive([groups], "num_groups")
     guard channelCount % groups == 0 else {
-      throw fail("num_channels \(channelCount) must be divisible by num_groups \(groups)", kind: .argument)
+      throw fail(
+        "num_channels \(channelCount) must be divisible by num_groups \(groups)", kind: .argument)
     }
     try channels("num_channels")
     return input
@@ -322,7 +337,9 @@ struct LayerShape {
     try expectRank([2], "(sequence length, input_size)")
     let inputSize = try int("input_size")
     guard input[1] == inputSize else {
-      throw fail("input_size is \(inputSize) but its input has \(input[1]) features (input \(shapeText(input)))")
+      throw fail(
+        "input_size is \(inputSize) but its input has \(input[1]) features (input \(shapeText(input)))"
+      )
     }
     let directions = try bool("bidirectional") ? 2 : 1
     let projection = module.arguments["proj_size"]?.intValue ?? 0
@@ -339,7 +356,8 @@ struct LayerShape {
       throw fail("\(name) \(width) must be divisible by \(headsName) \(heads)", kind: .argument)
     }
     guard input[1] == width else {
-      throw fail("\(name) is \(width) but its input has \(input[1]) features (input \(shapeText(input)))")
+      throw fail(
+        "\(name) is \(width) but its input has \(input[1]) features (input \(shapeText(input)))")
     }
     return input
   }
@@ -348,7 +366,9 @@ struct LayerShape {
     let count = try int("num_parameters")
     if count != 1 {
       guard let channels = input.first, channels == count else {
-        throw fail("num_parameters is \(count) but its input has \(input.first.map(String.init) ?? "no") channels")
+        throw fail(
+          "num_parameters is \(count) but its input has \(input.first.map(String.init) ?? "no") channels"
+        )
       }
     }
     return input
@@ -374,7 +394,8 @@ struct LayerShape {
     }
     if start == end { return input }
     guard start >= 0 else {
-      throw fail("flattens the batch dimension, which a per-sample shape cannot show", kind: .argument)
+      throw fail(
+        "flattens the batch dimension, which a per-sample shape cannot show", kind: .argument)
     }
     let merged = try product(input[start...end])
     return Array(input[..<start]) + [merged] + Array(input[(end + 1)...])
@@ -383,7 +404,8 @@ struct LayerShape {
   func unflatten() throws(SpecError) -> [Int] {
     let dim = try sampleDimension("dim", rank: input.count + 1)
     guard dim >= 0 else {
-      throw fail("unflattens the batch dimension, which a per-sample shape cannot show", kind: .argument)
+      throw fail(
+        "unflattens the batch dimension, which a per-sample shape cannot show", kind: .argument)
     }
     guard case .tuple(let items) = value("unflattened_size") else {
       throw fail("unflattened_size must be a tuple", kind: .argument)
@@ -397,7 +419,8 @@ struct LayerShape {
     let known = try product(ArraySlice(sizes.filter { $0 != -1 }))
     if let inferred = sizes.firstIndex(of: -1) {
       guard input[dim] % known == 0 else {
-        throw fail("cannot unflatten \(input[dim]) into \(items.map(\.description).joined(separator: "x"))")
+        throw fail(
+          "cannot unflatten \(input[dim]) into \(items.map(\.description).joined(separator: "x"))")
       }
       sizes[inferred] = input[dim] / known
     } else if known != input[dim] {

@@ -15,7 +15,9 @@ public enum LayerSignatures {
 
   typealias P = LayerSignature.Parameter
 
-  private static func req(_ name: String) -> P { P(name: name, defaultValue: .required, keywordOnly: false) }
+  private static func req(_ name: String) -> P {
+    P(name: name, defaultValue: .required, keywordOnly: false)
+  }
   private static func opt(_ name: String, _ value: SpecValue) -> P {
     P(name: name, defaultValue: .value(value), keywordOnly: false)
   }
@@ -27,37 +29,54 @@ public enum LayerSignatures {
   }
   private static let factory = [omitted("device"), omitted("dtype")]
 
-  private static func layer(_ type: String, _ rule: ShapeRule, _ parameters: [P]) -> LayerSignature {
+  private static func layer(_ type: String, _ rule: ShapeRule, _ parameters: [P]) -> LayerSignature
+  {
     LayerSignature(type: type, parameters: parameters, shapeRule: rule)
   }
 
   private static let convolution =
-    [req("in_channels"), req("out_channels"), req("kernel_size"), opt("stride", 1),
-     opt("padding", 0), opt("dilation", 1), opt("groups", 1), opt("bias", true),
-     opt("padding_mode", "zeros")] + factory
+    [
+      req("in_channels"), req("out_channels"), req("kernel_size"), opt("stride", 1),
+      opt("padding", 0), opt("dilation", 1), opt("groups", 1), opt("bias", true),
+      opt("padding_mode", "zeros"),
+    ] + factory
   private static let transposedConvolution =
-    [req("in_channels"), req("out_channels"), req("kernel_size"), opt("stride", 1),
-     opt("padding", 0), opt("output_padding", 0), opt("groups", 1), opt("bias", true),
-     opt("dilation", 1), opt("padding_mode", "zeros")] + factory
+    [
+      req("in_channels"), req("out_channels"), req("kernel_size"), opt("stride", 1),
+      opt("padding", 0), opt("output_padding", 0), opt("groups", 1), opt("bias", true),
+      opt("dilation", 1), opt("padding_mode", "zeros"),
+    ] + factory
   private static let batchNorm =
-    [req("num_features"), opt("eps", 1e-5), opt("momentum", 0.1), opt("affine", true),
-     opt("track_running_stats", true)] + factory + [keyword("bias", true)]
+    [
+      req("num_features"), opt("eps", 1e-5), opt("momentum", 0.1), opt("affine", true),
+      opt("track_running_stats", true),
+    ] + factory + [keyword("bias", true)]
   private static let instanceNorm =
-    [req("num_features"), opt("eps", 1e-5), opt("momentum", 0.1), opt("affine", false),
-     opt("track_running_stats", false)] + factory + [keyword("bias", true)]
+    [
+      req("num_features"), opt("eps", 1e-5), opt("momentum", 0.1), opt("affine", false),
+      opt("track_running_stats", false),
+    ] + factory + [keyword("bias", true)]
   private static let recurrent =
-    [req("input_size"), req("hidden_size"), opt("num_layers", 1), opt("bias", true),
-     opt("batch_first", false), opt("dropout", 0.0), opt("bidirectional", false)]
+    [
+      req("input_size"), req("hidden_size"), opt("num_layers", 1), opt("bias", true),
+      opt("batch_first", false), opt("dropout", 0.0), opt("bidirectional", false),
+    ]
   private static let transformerLayer =
-    [req("d_model"), req("nhead"), opt("dim_feedforward", 2048), opt("dropout", 0.1),
-     opt("activation", "relu"), opt("layer_norm_eps", 1e-5), opt("batch_first", false),
-     opt("norm_first", false), opt("bias", true)] + factory
+    [
+      req("d_model"), req("nhead"), opt("dim_feedforward", 2048), opt("dropout", 0.1),
+      opt("activation", "relu"), opt("layer_norm_eps", 1e-5), opt("batch_first", false),
+      opt("norm_first", false), opt("bias", true),
+    ] + factory
   private static let maxPool =
-    [req("kernel_size"), opt("stride", .none), opt("padding", 0), opt("dilation", 1),
-     opt("return_indices", false), opt("ceil_mode", false)]
+    [
+      req("kernel_size"), opt("stride", .none), opt("padding", 0), opt("dilation", 1),
+      opt("return_indices", false), opt("ceil_mode", false),
+    ]
   private static let avgPool =
-    [req("kernel_size"), opt("stride", .none), opt("padding", 0), opt("ceil_mode", false),
-     opt("count_include_pad", true)]
+    [
+      req("kernel_size"), opt("stride", .none), opt("padding", 0), opt("ceil_mode", false),
+      opt("count_include_pad", true),
+    ]
   private static let inplace = [opt("inplace", false)]
   private static let dropout = [opt("p", 0.5), opt("inplace", false)]
   private static let dim = [opt("dim", .none)]
@@ -72,20 +91,25 @@ public enum LayerSignatures {
     layer("ConvTranspose2d", .transposedConvolution(dims: 2), transposedConvolution),
     layer("ConvTranspose3d", .transposedConvolution(dims: 3), transposedConvolution),
 
-    layer("Linear", .linear, [req("in_features"), req("out_features"), opt("bias", true)] + factory),
+    layer(
+      "Linear", .linear, [req("in_features"), req("out_features"), opt("bias", true)] + factory),
     layer(
       "Bilinear", .bilinear,
       [req("in1_features"), req("in2_features"), req("out_features"), opt("bias", true)] + factory),
     layer(
       "Embedding", .embedding,
-      [req("num_embeddings"), req("embedding_dim"), opt("padding_idx", .none),
-       opt("max_norm", .none), opt("norm_type", 2.0), opt("scale_grad_by_freq", false),
-       opt("sparse", false), omitted("_weight"), omitted("_freeze")] + factory),
+      [
+        req("num_embeddings"), req("embedding_dim"), opt("padding_idx", .none),
+        opt("max_norm", .none), opt("norm_type", 2.0), opt("scale_grad_by_freq", false),
+        opt("sparse", false), omitted("_weight"), omitted("_freeze"),
+      ] + factory),
     layer(
       "EmbeddingBag", .embeddingBag,
-      [req("num_embeddings"), req("embedding_dim"), opt("max_norm", .none), opt("norm_type", 2.0),
-       opt("scale_grad_by_freq", false), opt("mode", "mean"), opt("sparse", false),
-       omitted("_weight"), opt("include_last_offset", false), opt("padding_idx", .none)]
+      [
+        req("num_embeddings"), req("embedding_dim"), opt("max_norm", .none), opt("norm_type", 2.0),
+        opt("scale_grad_by_freq", false), opt("mode", "mean"), opt("sparse", false),
+        omitted("_weight"), opt("include_last_offset", false), opt("padding_idx", .none),
+      ]
         + factory),
 
     layer("BatchNorm1d", .batchNorm(dims: 1), batchNorm),
@@ -96,8 +120,10 @@ public enum LayerSignatures {
     layer("InstanceNorm3d", .instanceNorm(dims: 3), instanceNorm),
     layer(
       "LayerNorm", .layerNorm,
-      [req("normalized_shape"), opt("eps", 1e-5), opt("elementwise_affine", true),
-       opt("bias", true)] + factory),
+      [
+        req("normalized_shape"), opt("eps", 1e-5), opt("elementwise_affine", true),
+        opt("bias", true),
+      ] + factory),
     layer(
       "GroupNorm", .groupNorm,
       [req("num_groups"), req("num_channels"), opt("eps", 1e-5), opt("affine", true)] + factory
@@ -108,16 +134,20 @@ public enum LayerSignatures {
 
     layer(
       "RNN", .recurrent,
-      [req("input_size"), req("hidden_size"), opt("num_layers", 1), opt("nonlinearity", "tanh"),
-       opt("bias", true), opt("batch_first", false), opt("dropout", 0.0),
-       opt("bidirectional", false)] + factory),
+      [
+        req("input_size"), req("hidden_size"), opt("num_layers", 1), opt("nonlinearity", "tanh"),
+        opt("bias", true), opt("batch_first", false), opt("dropout", 0.0),
+        opt("bidirectional", false),
+      ] + factory),
     layer("LSTM", .recurrent, recurrent + [opt("proj_size", 0)] + factory),
     layer("GRU", .recurrent, recurrent + factory),
     layer(
       "MultiheadAttention", .multiheadAttention,
-      [req("embed_dim"), req("num_heads"), opt("dropout", 0.0), opt("bias", true),
-       opt("add_bias_kv", false), opt("add_zero_attn", false), opt("kdim", .none),
-       opt("vdim", .none), opt("batch_first", false)] + factory),
+      [
+        req("embed_dim"), req("num_heads"), opt("dropout", 0.0), opt("bias", true),
+        opt("add_bias_kv", false), opt("add_zero_attn", false), opt("kdim", .none),
+        opt("vdim", .none), opt("batch_first", false),
+      ] + factory),
     layer("TransformerEncoderLayer", .transformerLayer, transformerLayer),
     layer("TransformerDecoderLayer", .transformerLayer, transformerLayer),
 
@@ -140,8 +170,10 @@ public enum LayerSignatures {
     layer("Hardsigmoid", .same, inplace),
     layer(
       "Hardtanh", .same,
-      [opt("min_val", -1.0), opt("max_val", 1.0), opt("inplace", false), omitted("min_value"),
-       omitted("max_value")]),
+      [
+        opt("min_val", -1.0), opt("max_val", 1.0), opt("inplace", false), omitted("min_value"),
+        omitted("max_value"),
+      ]),
     layer("Softplus", .same, [opt("beta", 1.0), opt("threshold", 20.0)]),
     layer("Softmax", .same, dim),
     layer("Softmin", .same, dim),
@@ -157,9 +189,15 @@ public enum LayerSignatures {
     layer("AdaptiveAvgPool1d", .adaptivePool(dims: 1), [req("output_size")]),
     layer("AdaptiveAvgPool2d", .adaptivePool(dims: 2), [req("output_size")]),
     layer("AdaptiveAvgPool3d", .adaptivePool(dims: 3), [req("output_size")]),
-    layer("AdaptiveMaxPool1d", .adaptivePool(dims: 1), [req("output_size"), opt("return_indices", false)]),
-    layer("AdaptiveMaxPool2d", .adaptivePool(dims: 2), [req("output_size"), opt("return_indices", false)]),
-    layer("AdaptiveMaxPool3d", .adaptivePool(dims: 3), [req("output_size"), opt("return_indices", false)]),
+    layer(
+      "AdaptiveMaxPool1d", .adaptivePool(dims: 1),
+      [req("output_size"), opt("return_indices", false)]),
+    layer(
+      "AdaptiveMaxPool2d", .adaptivePool(dims: 2),
+      [req("output_size"), opt("return_indices", false)]),
+    layer(
+      "AdaptiveMaxPool3d", .adaptivePool(dims: 3),
+      [req("output_size"), opt("return_indices", false)]),
 
     layer("Flatten", .flatten, [opt("start_dim", 1), opt("end_dim", -1)]),
     layer("Unflatten", .unflatten, [req("dim"), req("unflattened_size")]),
@@ -171,8 +209,10 @@ public enum LayerSignatures {
     LayerSignature(type: "Identity", parameters: [], shapeRule: .same, ignoresArguments: true),
     layer(
       "Upsample", .upsample,
-      [opt("size", .none), opt("scale_factor", .none), opt("mode", "nearest"),
-       opt("align_corners", .none), opt("recompute_scale_factor", .none)]),
+      [
+        opt("size", .none), opt("scale_factor", .none), opt("mode", "nearest"),
+        opt("align_corners", .none), opt("recompute_scale_factor", .none),
+      ]),
     layer("ZeroPad1d", .zeroPad(dims: 1), [req("padding")]),
     layer("ZeroPad2d", .zeroPad(dims: 2), [req("padding")]),
     layer("ZeroPad3d", .zeroPad(dims: 3), [req("padding")]),

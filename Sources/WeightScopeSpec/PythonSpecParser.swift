@@ -336,11 +336,14 @@ struct PythonSpecParser {
       index += 1
       return try sequence(closing: "]", at: token.position, isTuple: false)
     case .op("{"):
-      throw error(.syntax, token.position, "dict and set displays are not supported; use OrderedDict([...])")
+      throw error(
+        .syntax, token.position, "dict and set displays are not supported; use OrderedDict([...])")
     case .name(let name):
       switch name {
-      case "True": index += 1; return Located(value: .constant(.bool(true)), position: token.position)
-      case "False": index += 1; return Located(value: .constant(.bool(false)), position: token.position)
+      case "True":
+        index += 1; return Located(value: .constant(.bool(true)), position: token.position)
+      case "False":
+        index += 1; return Located(value: .constant(.bool(false)), position: token.position)
       case "None": index += 1; return Located(value: .constant(.none), position: token.position)
       default: break
       }
@@ -394,7 +397,8 @@ struct PythonSpecParser {
       var sawComma = false
       while !parser.isOp(closing) {
         if parser.isOp("*") {
-          throw parser.error(.syntax, parser.current.position, "unpacking with `*` is not supported")
+          throw parser.error(
+            .syntax, parser.current.position, "unpacking with `*` is not supported")
         }
         items.append(try parser.expression())
         if parser.accept(",") {
@@ -441,7 +445,8 @@ struct PythonSpecParser {
       while !parser.isOp(")") {
         let start = parser.current.position
         if parser.isOp("*") || parser.isOp("**") {
-          throw parser.error(.syntax, start, "argument unpacking is not supported: " + Self.subsetNote)
+          throw parser.error(
+            .syntax, start, "argument unpacking is not supported: " + Self.subsetNote)
         }
         var keyword: String?
         if case .name(let name) = parser.current.kind, parser.index + 1 < parser.tokens.count,
@@ -460,7 +465,8 @@ struct PythonSpecParser {
               .syntax, parser.current.position,
               "comprehensions are not supported: " + Self.subsetNote)
           }
-          throw parser.unexpected("expected `,` or `)` in the call opened at \(open.line):\(open.column)")
+          throw parser.unexpected(
+            "expected `,` or `)` in the call opened at \(open.line):\(open.column)")
         }
       }
       parser.index += 1
@@ -493,10 +499,12 @@ struct PythonSpecParser {
           .argument, argument.value.position,
           "argument \(argument.keyword.map { "`\($0)` " } ?? "")of \(type) must be a constant")
       }
-      written.append(WrittenArgument(keyword: argument.keyword, value: value, position: argument.position))
+      written.append(
+        WrittenArgument(keyword: argument.keyword, value: value, position: argument.position))
     }
     let bound = try signature.bind(written, call: at, file: file)
-    let module = SpecModule(path: "", type: type, arguments: bound, line: at.line, column: at.column)
+    let module = SpecModule(
+      path: "", type: type, arguments: bound, line: at.line, column: at.column)
     return Located(value: .module(module), position: at)
   }
 
@@ -512,7 +520,8 @@ struct PythonSpecParser {
   }
 
   /// `nn.Sequential(a, b, ...)` or `nn.Sequential(OrderedDict([...]))`.
-  private func sequential(_ arguments: [Argument], at: SourcePosition) throws(SpecError) -> Located {
+  private func sequential(_ arguments: [Argument], at: SourcePosition) throws(SpecError) -> Located
+  {
     var children: [SpecModule] = []
     if arguments.count == 1, case .orderedDict(let entries) = arguments[0].value.value {
       for (name, module) in entries {
@@ -540,7 +549,8 @@ struct PythonSpecParser {
   }
 
   /// `OrderedDict([("name", layer), ...])`: later duplicates replace earlier ones in place.
-  private func orderedDict(_ arguments: [Argument], at: SourcePosition) throws(SpecError) -> Located {
+  private func orderedDict(_ arguments: [Argument], at: SourcePosition) throws(SpecError) -> Located
+  {
     guard arguments.count <= 1, arguments.allSatisfy({ $0.keyword == nil }) else {
       throw error(.argument, at, "OrderedDict takes one list of (name, layer) pairs")
     }
@@ -553,7 +563,8 @@ struct PythonSpecParser {
     case .items(let items): pairs = items
     case .constant(.tuple(let values)) where values.isEmpty: pairs = []
     default:
-      throw error(.argument, argument.value.position, "OrderedDict takes a list of (name, layer) pairs")
+      throw error(
+        .argument, argument.value.position, "OrderedDict takes a list of (name, layer) pairs")
     }
     for pair in pairs {
       guard case .items(let parts) = pair.value, parts.count == 2,
@@ -564,7 +575,8 @@ struct PythonSpecParser {
       }
       guard !name.isEmpty, !name.contains(".") else {
         throw error(
-          .argument, parts[0].position, "module name `\(name)` must be non-empty and contain no `.`")
+          .argument, parts[0].position, "module name `\(name)` must be non-empty and contain no `.`"
+        )
       }
       if let existing = entries.firstIndex(where: { $0.0 == name }) {
         entries[existing].1 = module

@@ -128,7 +128,11 @@ struct PythonTokenizer {
       case UInt8(ascii: "0")...UInt8(ascii: "9"):
         try number()
       case UInt8(ascii: "."):
-        if let next = peek(1), isDigit(next) { try number() } else { advance(); emit(.op("."), at: start) }
+        if let next = peek(1), isDigit(next) {
+          try number()
+        } else {
+          advance(); emit(.op("."), at: start)
+        }
       case UInt8(ascii: "'"), UInt8(ascii: "\""):
         try string(prefix: "")
       default:
@@ -175,8 +179,10 @@ struct PythonTokenizer {
     else { return }
     if let baseIndent {
       if width > baseIndent {
-        throw error(position, "unexpected indent (compound statements such as `class`, `def`"
-          + " and `for` are not supported)")
+        throw error(
+          position,
+          "unexpected indent (compound statements such as `class`, `def`"
+            + " and `for` are not supported)")
       }
       if width < baseIndent { throw error(position, "unindent does not match the first statement") }
     } else {
@@ -184,7 +190,9 @@ struct PythonTokenizer {
     }
   }
 
-  private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+  private func isDigit(_ byte: UInt8) -> Bool {
+    byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+  }
 
   private func isNameStart(_ byte: UInt8) -> Bool {
     (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
@@ -204,8 +212,10 @@ struct PythonTokenizer {
     var isFloat = false
     var radix = 10
     if peek() == UInt8(ascii: "0"), let marker = peek(1),
-      [UInt8(ascii: "x"), UInt8(ascii: "X"), UInt8(ascii: "o"), UInt8(ascii: "O"),
-       UInt8(ascii: "b"), UInt8(ascii: "B")].contains(marker)
+      [
+        UInt8(ascii: "x"), UInt8(ascii: "X"), UInt8(ascii: "o"), UInt8(ascii: "O"),
+        UInt8(ascii: "b"), UInt8(ascii: "B"),
+      ].contains(marker)
     {
       radix = marker | 0x20 == UInt8(ascii: "x") ? 16 : marker | 0x20 == UInt8(ascii: "o") ? 8 : 2
       advance()
@@ -238,7 +248,8 @@ struct PythonTokenizer {
       return
     }
     let digits = radix == 10 ? Substring(text) : text.dropFirst(2)
-    if radix == 10, digits.count > 1, digits.allSatisfy({ $0 == "0" }) == false, digits.first == "0" {
+    if radix == 10, digits.count > 1, digits.allSatisfy({ $0 == "0" }) == false, digits.first == "0"
+    {
       throw error(start, "leading zeros in an integer literal are not permitted")
     }
     guard !digits.isEmpty else { throw error(start, "invalid number literal `\(text)`") }

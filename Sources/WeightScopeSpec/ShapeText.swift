@@ -15,7 +15,8 @@ public func parseShape(_ text: String) throws(ShapeTextError) -> [Int] {
     body = body.dropFirst().dropLast()
   }
   var parts = body.split(
-    omittingEmptySubsequences: false, whereSeparator: { $0 == "x" || $0 == "X" || $0 == "," || $0 == "×" })
+    omittingEmptySubsequences: false,
+    whereSeparator: { $0 == "x" || $0 == "X" || $0 == "," || $0 == "×" })
   if parts.count > 1, let last = parts.last, last.trimmingWhitespace().isEmpty,
     text.contains(",")
   {

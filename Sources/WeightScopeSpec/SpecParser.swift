@@ -36,7 +36,9 @@ public enum SpecParser {
   public static let maxBytes = 16 << 20
 
   /// Reads Python source; `file` names it in error locations.
-  public static func parsePython(_ text: String, file: String = "<python>") throws(SpecError) -> Spec {
+  public static func parsePython(_ text: String, file: String = "<python>") throws(SpecError)
+    -> Spec
+  {
     try PythonSpecParser.parse(text, file: file, maxNesting: maxNesting)
   }
 

@@ -20,7 +20,9 @@ import WeightScopeSpec
     let python = try SpecParser.parse(path: specPath("nested_named.py"))
     #expect(outline(json) == outline(python))
     #expect(json.input == [3, 28, 28])
-    #expect(try json.outputShapes().map(\.output) == (try python.outputShapes(input: [3, 28, 28])).map(\.output))
+    #expect(
+      try json.outputShapes().map(\.output)
+        == (try python.outputShapes(input: [3, 28, 28])).map(\.output))
     let features = try #require(json.modules.first)
     #expect(features.line == 5 && features.column == 5)
     #expect(features.children[0].line == 6 && features.children[0].column == 7)
@@ -30,31 +32,51 @@ import WeightScopeSpec
     let json = try SpecParser.parse(" {\"layers\": [{\"type\": \"ReLU\"}]}", file: "spec")
     #expect(json.modules.map(\.type) == ["ReLU"])
     let python = try SpecParser.parse("nn.Sequential(nn.ReLU())", file: "spec")
-    #expect(python.modules == json.modules.map { var m = $0; m.line = 1; m.column = 15; return m })
+    #expect(
+      python.modules
+        == json.modules.map {
+          var m = $0; m.line = 1; m.column = 15; return m
+        })
   }
 
   @Test func mistakesAreLocated() {
     #expect(
-      jsonError("{\"layers\": [\n  {\"type\": \"Conv2d\", \"args\": [3, 8, 3], \"kwargs\": {\"strides\": 2}}\n]}")?
-        .description.hasPrefix("m.json:2:52: Conv2d has no argument `strides`") == true)
+      jsonError(
+        "{\"layers\": [\n  {\"type\": \"Conv2d\", \"args\": [3, 8, 3], \"kwargs\": {\"strides\": 2}}\n]}"
+      )?
+      .description.hasPrefix("m.json:2:52: Conv2d has no argument `strides`") == true)
     #expect(jsonError("{\"layers\": [{\"type\": \"Conv2D\"}]}")?.kind == .unknownLayer)
-    #expect(jsonError("{\"layers\": [{\"type\": \"Conv2D\"}]}").map { [$0.line, $0.column] } == [1, 22])
-    #expect(jsonError("{\"layers\": [{\"args\": [1]}]}")?.message.hasPrefix("a layer needs a \"type\"") == true)
-    #expect(jsonError("{\"layers\": [{\"type\": \"ReLU\",}]}").map { [$0.line, $0.column] } == [1, 29])
+    #expect(
+      jsonError("{\"layers\": [{\"type\": \"Conv2D\"}]}").map { [$0.line, $0.column] } == [1, 22])
+    #expect(
+      jsonError("{\"layers\": [{\"args\": [1]}]}")?.message.hasPrefix("a layer needs a \"type\"")
+        == true)
+    #expect(
+      jsonError("{\"layers\": [{\"type\": \"ReLU\",}]}").map { [$0.line, $0.column] } == [1, 29])
     #expect(jsonError("{\"layers\": [], \"layers\": []}")?.message == "duplicate key \"layers\"")
-    #expect(jsonError("{\"layer\": []}")?.message.hasPrefix("unknown key \"layer\" in the spec") == true)
+    #expect(
+      jsonError("{\"layer\": []}")?.message.hasPrefix("unknown key \"layer\" in the spec") == true)
     #expect(jsonError("{\"input\": [3, 32, 32]}")?.message == "the spec has no \"layers\" array")
-    #expect(jsonError("{\"layers\": [{\"type\": \"ReLU\", \"name\": \"a\"}, {\"type\": \"Tanh\", \"name\": \"a\"}]}")?
+    #expect(
+      jsonError(
+        "{\"layers\": [{\"type\": \"ReLU\", \"name\": \"a\"}, {\"type\": \"Tanh\", \"name\": \"a\"}]}"
+      )?
       .message == "two layers are named \"a\"")
-    #expect(jsonError("{\"layers\": [{\"type\": \"Linear\", \"args\": [{}, 2]}]}")?.kind == .argument)
-    #expect(jsonError("{\"layers\": [{\"type\": \"Linear\", \"args\": [3]}]}")?.message
-      == "Linear is missing required argument `out_features`")
-    #expect(jsonError("{\"layers\": [{\"type\": \"ReLU\", \"layers\": []}]}")?.message == "only a Sequential has \"layers\"")
+    #expect(
+      jsonError("{\"layers\": [{\"type\": \"Linear\", \"args\": [{}, 2]}]}")?.kind == .argument)
+    #expect(
+      jsonError("{\"layers\": [{\"type\": \"Linear\", \"args\": [3]}]}")?.message
+        == "Linear is missing required argument `out_features`")
+    #expect(
+      jsonError("{\"layers\": [{\"type\": \"ReLU\", \"layers\": []}]}")?.message
+        == "only a Sequential has \"layers\"")
     #expect(jsonError("{\"input\": [3, 0], \"layers\": []}")?.kind == .value)
-    #expect(jsonError("{\"layers\": [\"ReLU\"]}")?.message == "a layer must be an object, not a string")
+    #expect(
+      jsonError("{\"layers\": [\"ReLU\"]}")?.message == "a layer must be an object, not a string")
     #expect(jsonError("{\"layers\": []} x")?.message == "unexpected text after the JSON value")
     #expect(jsonError(String(repeating: "[", count: 1000))?.kind == .limitExceeded)
-    #expect(jsonError("{\"layers\": [{\"type\": \"Linear\", \"args\": [1e999, 2]}]}")?.kind == .syntax)
+    #expect(
+      jsonError("{\"layers\": [{\"type\": \"Linear\", \"args\": [1e999, 2]}]}")?.kind == .syntax)
   }
 
   @Test func keywordsMayComeBeforeArgumentsInTheObject() throws {
@@ -65,7 +87,8 @@ import WeightScopeSpec
 
   @Test func stringsDecodeEscapes() throws {
     let spec = try SpecParser.parseJSON(
-      #"{"layers": [{"type": "GELU", "kwargs": {"approximate": "t\u0061nh"}, "comment": "\ud83d\ude00 \n"}]}"#)
+      #"{"layers": [{"type": "GELU", "kwargs": {"approximate": "t\u0061nh"}, "comment": "\ud83d\ude00 \n"}]}"#
+    )
     #expect(spec.modules[0].arguments["approximate"] == "tanh")
   }
 }

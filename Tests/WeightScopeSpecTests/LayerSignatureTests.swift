@@ -5,7 +5,9 @@ import WeightScopeSpec
 @Suite struct LayerSignatureTests {
   /// A signature in the spelling of `torch-signatures.txt`.
   func render(_ signature: LayerSignature) -> String {
-    if signature.ignoresArguments || signature.shapeRule == .sequential { return "\(signature.type)(...)" }
+    if signature.ignoresArguments || signature.shapeRule == .sequential {
+      return "\(signature.type)(...)"
+    }
     var parts: [String] = []
     var keywordOnly = false
     for parameter in signature.parameters {

@@ -74,7 +74,8 @@ import WeightScopeSpec
       """)
     #expect(spec.allModules.map(\.path) == ["0", "0.0", "1", "2", "2.0"])
     #expect(spec.modules[1].line == 4 && spec.modules[1].column == 7)
-    let bare = try SpecParser.parsePython("nn.Sequential(nn.Identity(54, unused_argument_name=0.1))")
+    let bare = try SpecParser.parsePython(
+      "nn.Sequential(nn.Identity(54, unused_argument_name=0.1))")
     #expect(bare.modules.map(\.type) == ["Identity"])
     #expect(bare.modules[0].arguments.isEmpty)
   }

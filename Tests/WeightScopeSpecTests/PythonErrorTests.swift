@@ -44,7 +44,9 @@ import WeightScopeSpec
       """)
     #expect(error?.kind == .argument)
     #expect(error.map { [$0.line, $0.column] } == [4, 37])
-    #expect(error?.message.hasPrefix("Conv2d has no argument `padd`; expected one of in_channels") == true)
+    #expect(
+      error?.message.hasPrefix("Conv2d has no argument `padd`; expected one of in_channels") == true
+    )
   }
 
   @Test func aClassStatementIsRefused() {
@@ -75,7 +77,8 @@ import WeightScopeSpec
     #expect(call?.kind == .unknownLayer)
     #expect(call.map { [$0.line, $0.column] } == [2, 1])
     let numpy = pythonError("model = nn.Sequential(nn.Linear(np.prod((3, 4)), 4))")
-    #expect(numpy?.description.hasPrefix("model.py:1:33: `np.prod(...)` is not a torch.nn layer") == true)
+    #expect(
+      numpy?.description.hasPrefix("model.py:1:33: `np.prod(...)` is not a torch.nn layer") == true)
     let comprehension = pythonError("model = nn.Sequential(*[nn.ReLU() for _ in range(3)])")
     #expect(comprehension.map { [$0.line, $0.column] } == [1, 23])
     let attribute = pythonError("self.model = nn.Sequential(nn.ReLU())")
@@ -86,24 +89,34 @@ import WeightScopeSpec
   @Test func argumentsMustFitTheConstructor() {
     let missing = pythonError("m = nn.Sequential(\n  nn.Linear(4),\n)")
     #expect(missing?.kind == .argument)
-    #expect(missing?.description == "model.py:2:3: Linear is missing required argument `out_features`")
+    #expect(
+      missing?.description == "model.py:2:3: Linear is missing required argument `out_features`")
     let extra = pythonError("m = nn.Sequential(nn.ReLU(True, 3))")
-    #expect(extra?.description == "model.py:1:33: ReLU takes at most 1 positional argument but 2 were given")
+    #expect(
+      extra?.description
+        == "model.py:1:33: ReLU takes at most 1 positional argument but 2 were given")
     let twice = pythonError("m = nn.Sequential(nn.Linear(4, 5, bias=True, in_features=4))")
     #expect(twice?.message == "Linear got multiple values for argument `in_features`")
     let order = pythonError("m = nn.Sequential(nn.Linear(in_features=4, 5))")
     #expect(order?.message == "positional argument follows keyword argument")
-    let keywordOnly = pythonError("m = nn.Sequential(nn.BatchNorm2d(8, 1e-5, 0.1, True, True, None, None, False))")
+    let keywordOnly = pythonError(
+      "m = nn.Sequential(nn.BatchNorm2d(8, 1e-5, 0.1, True, True, None, None, False))")
     #expect(keywordOnly?.kind == .argument)
   }
 
   @Test func valuesAreCheckedNotTrapped() {
     #expect(pythonError("m = nn.Sequential(nn.Linear(4 // 0, 2))")?.message == "division by zero")
-    #expect(pythonError("m = nn.Sequential(nn.Linear(2 ** 70, 2))")?.message == "integer overflow in `**`")
+    #expect(
+      pythonError("m = nn.Sequential(nn.Linear(2 ** 70, 2))")?.message == "integer overflow in `**`"
+    )
     #expect(pythonError("m = nn.Sequential(nn.Linear(99999999999999999999, 2))")?.kind == .value)
-    #expect(pythonError("m = nn.Sequential(nn.Linear(width, 2))")?.message == "name `width` is not defined")
-    #expect(pythonError("m = nn.Sequential(nn.Linear('a' * 2, 2))")?.message == "`*` needs two numbers")
-    let deep = "m = nn.Sequential(nn.Linear(" + String(repeating: "(", count: 500) + "1"
+    #expect(
+      pythonError("m = nn.Sequential(nn.Linear(width, 2))")?.message
+        == "name `width` is not defined")
+    #expect(
+      pythonError("m = nn.Sequential(nn.Linear('a' * 2, 2))")?.message == "`*` needs two numbers")
+    let deep =
+      "m = nn.Sequential(nn.Linear(" + String(repeating: "(", count: 500) + "1"
       + String(repeating: ")", count: 500) + ", 2))"
     #expect(pythonError(deep)?.kind == .limitExceeded)
     let minus = "m = nn.Sequential(nn.Linear(" + String(repeating: "-", count: 1_000) + "1, 2))"
@@ -111,9 +124,15 @@ import WeightScopeSpec
   }
 
   @Test func tokenizerErrorsComeInSourceOrder() {
-    #expect(pythonError("m = nn.Sequential(nn.Linear(3, 4))\nx = 'abc\n")?.description == "model.py:2:5: unterminated string")
+    #expect(
+      pythonError("m = nn.Sequential(nn.Linear(3, 4))\nx = 'abc\n")?.description
+        == "model.py:2:5: unterminated string")
     #expect(pythonError("m = nn.Sequential(nn.Linear(3, 4)]")?.line == 1)
-    #expect(pythonError("m = nn.Sequential(nn.ReLU())\n  y = 2\n")?.description.hasPrefix("model.py:2:3: unexpected indent") == true)
-    #expect(pythonError("m = nn.Sequential(nn.Linear(3, $))")?.description == "model.py:1:32: unexpected character `$`")
+    #expect(
+      pythonError("m = nn.Sequential(nn.ReLU())\n  y = 2\n")?.description.hasPrefix(
+        "model.py:2:3: unexpected indent") == true)
+    #expect(
+      pythonError("m = nn.Sequential(nn.Linear(3, $))")?.description
+        == "model.py:1:32: unexpected character `$`")
   }
 }

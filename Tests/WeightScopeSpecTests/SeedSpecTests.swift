@@ -71,18 +71,23 @@ import WeightScopeSpec
       #expect(a.type == b.type)
       #expect(a.arguments == b.arguments, "\(a.path)")
     }
-    #expect(try json.outputShapes().map(\.output) == (try spec.outputShapes(input: [3, 32, 32])).map(\.output))
+    #expect(
+      try json.outputShapes().map(\.output)
+        == (try spec.outputShapes(input: [3, 32, 32])).map(\.output))
   }
 
   @Test func aLinearThatDoesNotFitTheFlattenedShapeIsNamed() throws {
     let source = try String(contentsOfFile: specPath("seed_cnn.py"), encoding: .utf8)
       .replacingOccurrences(of: "nn.Linear(256*4*4, 1024)", with: "nn.Linear(256*4*3, 1024)")
     let broken = try SpecParser.parsePython(source, file: "seed.py")
-    let error = specError { () throws(SpecError) in _ = try outputShapes(broken, input: [3, 32, 32]) }
+    let error = specError { () throws(SpecError) in
+      _ = try outputShapes(broken, input: [3, 32, 32])
+    }
     #expect(error?.kind == .shape)
     #expect(error?.line == 21 && error?.column == 1)
     #expect(
       error?.description
-        == "seed.py:21:1: Linear `19`: in_features is 3072 but its input has 4096 features (input 4096)")
+        == "seed.py:21:1: Linear `19`: in_features is 3072 but its input has 4096 features (input 4096)"
+    )
   }
 }
