@@ -1,5 +1,5 @@
 /// A module with the per-sample shapes it takes and gives (batch dimension excluded).
-public struct ShapedModule: Sendable, Equatable {
+public struct ShapedModule: Sendable, Equatable, Codable {
   public var path: String
   public var type: String
   public var input: [Int]

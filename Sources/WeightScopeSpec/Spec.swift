@@ -1,5 +1,5 @@
 /// An architecture a user meant: the layers of an `nn.Sequential`, read from source or JSON.
-public struct Spec: Sendable, Equatable {
+public struct Spec: Sendable, Equatable, Codable {
   /// The children of the outermost `nn.Sequential`, in order.
   public var modules: [SpecModule]
   /// The per-sample input shape (batch dimension excluded), when the spec states one.
@@ -28,7 +28,7 @@ public struct Spec: Sendable, Equatable {
 }
 
 /// One `torch.nn` layer as written, with its arguments bound to torch's parameter names.
-public struct SpecModule: Sendable, Equatable {
+public struct SpecModule: Sendable, Equatable, Codable {
   /// The name PyTorch gives the module: `"0"`, `"features.2"`, `"classifier.fc1"`.
   public var path: String
   /// The `torch.nn` class name: `"Conv2d"`, `"Sequential"`.
@@ -68,7 +68,7 @@ public struct SpecModule: Sendable, Equatable {
 }
 
 /// A constant argument value: the Python literals a layer constructor takes.
-public enum SpecValue: Sendable, Equatable, CustomStringConvertible {
+public enum SpecValue: Sendable, Equatable, Codable, CustomStringConvertible {
   case int(Int)
   case float(Double)
   case bool(Bool)

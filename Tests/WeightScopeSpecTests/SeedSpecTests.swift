@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import WeightScopeSpec
 
@@ -89,5 +90,27 @@ import WeightScopeSpec
       error?.description
         == "seed.py:21:1: Linear `19`: in_features is 3072 but its input has 4096 features (input 4096)"
     )
+  }
+}
+
+@Suite struct SpecFileTests {
+  @Test func unreadableFilesAreIOErrors() {
+    let missing = specError { () throws(SpecError) in
+      _ = try SpecParser.parse(path: specPath("absent.py"))
+    }
+    #expect(missing?.kind == .io)
+    #expect(missing?.line == 0)
+    #expect(
+      missing?.description.hasSuffix("absent.py: cannot open: No such file or directory") == true)
+    let directory = specError { () throws(SpecError) in _ = try SpecParser.parse(path: specPath(""))
+    }
+    #expect(directory?.kind == .io)
+    #expect(directory?.readError.kind == .io)
+  }
+
+  @Test func specsRoundTripThroughCodable() throws {
+    let spec = try SpecParser.parse(path: specPath("nested_named.json"))
+    let data = try JSONEncoder().encode(spec)
+    #expect(try JSONDecoder().decode(Spec.self, from: data) == spec)
   }
 }
