@@ -350,6 +350,16 @@ def persistent_buffers(module):
             if b is not None and n not in module._non_persistent_buffers_set]
 
 
+def packed_tensors(module, direct):
+    """Tensors a module saves without owning them as parameters or buffers
+    (quantized modules' packed weights, scale, zero_point)."""
+    if direct:
+        return []
+    d = OrderedDict()
+    module._save_to_state_dict(d, "", keep_vars=True)
+    return flatten_loaded(d)
+
+
 def model_layers(model, prefix=""):
     """Modules that directly own parameters or persistent buffers, in module order."""
     first_owner = {}
@@ -357,6 +367,7 @@ def model_layers(model, prefix=""):
     for mname, m in model.named_modules():
         direct = [(n, p, "parameter") for n, p in m.named_parameters(recurse=False)]
         direct += [(n, b, "buffer") for n, b in persistent_buffers(m)]
+        direct += [(n, t, "packed") for n, t in packed_tensors(m, direct)]
         if not direct:
             continue
         trainable = non_trainable = 0
@@ -372,7 +383,8 @@ def model_layers(model, prefix=""):
                 trainable += t.numel()
             else:
                 non_trainable += t.numel()
-        layer = {"name": prefix + mname, "kind": type(m).__name__, "tensors": tensors,
+        layer = {"name": prefix + mname, "kind": type(m).__name__,
+                 "class": f"{type(m).__module__}.{type(m).__qualname__}", "tensors": tensors,
                  "parameters": trainable + non_trainable, "trainable": trainable,
                  "non_trainable": non_trainable, "hyper": hyper(m)}
         if shared:
@@ -398,9 +410,15 @@ def model_totals(model):
                 running += b.numel()
             if n == "num_batches_tracked":
                 nbt += 1
-    return {"trainable": trainable, "non_trainable": frozen + buffers,
-            "frozen_parameters": frozen, "buffers": buffers,
-            "running_stats": running, "num_batches_tracked": nbt}
+    packed = sum(t.numel() for _, m in model.named_modules()
+                 for _, t in packed_tensors(m, list(m.parameters(recurse=False)) +
+                                            list(m.buffers(recurse=False))))
+    totals = {"trainable": trainable, "non_trainable": frozen + buffers + packed,
+              "frozen_parameters": frozen, "buffers": buffers,
+              "running_stats": running, "num_batches_tracked": nbt}
+    if packed:
+        totals["quantized_packed"] = packed
+    return totals
 
 
 def flatten_loaded(obj, path=()):
@@ -950,6 +968,42 @@ def main():
     print(f"{len(b.readme)} files described; {len(b.changed)} references changed")
 
 
+FORMAT_NOTES = [
+    "torch.save zip: pickle protocol 2; every entry under one top folder named after the file "
+    "stem (`seed_cnn/data.pkl`, `seed_cnn/data/0`), not `archive/`; entries stored "
+    "uncompressed; tensor data 64-byte aligned (`.storage_alignment` = 64, local-header "
+    "extra padding); also `.format_version` (1), `byteorder` (little), `version`, "
+    "`.data/serialization_id`. Every zip (even 10 KB ones) ends with a Zip64 end record + "
+    "locator before the classic end record, whose fields hold the real values.",
+    "Classic dtypes are pickled as `torch._utils._rebuild_tensor_v2` with typed storage "
+    "globals (`torch FloatStorage`, `BFloat16Storage`, `LongStorage`, `BoolStorage`, ...); "
+    "float8_*, uint16/32/64, complex32, float4_e2m1fn_x2 and bits* use `_rebuild_tensor_v3` "
+    "with `torch.storage UntypedStorage` and a `torch <dtype>` global, and the persistent "
+    "id's size is then in BYTES, not elements.",
+    "Persistent id: ('storage', storage type, key, 'cpu', size); keys are '0', '1', ... in "
+    "first-use order; tied tensors reuse the key. Legacy files use decimal memory addresses "
+    "as keys (they change on every save) and a 6th view-metadata field.",
+    "TorchScript archives: `data/` entries come before `data.pkl`; `code/` sources and "
+    "`.debug_pkl` are DEFLATE-compressed; `constants.pkl`; no `.format_version`; the "
+    "data.pkl builds `__torch__.*` objects (NEWOBJ + BUILD with attribute dicts) and uses "
+    "`torch.jit._pickle build_intlist`.",
+    "A whole pickled module references `__main__.<Class>`, `torch.nn.modules.*` classes, "
+    "`__builtin__ set` and `torch._utils _rebuild_parameter`; tensors sit under "
+    "`_modules` / `_parameters` / `_buffers` dicts.",
+    "quantize_dynamic: `_rebuild_qtensor` with `QInt8Storage` and a `torch per_tensor_affine` "
+    "global; the bias is a pickled Parameter inside the `_packed_params` tuple; "
+    "`_packed_params.dtype` is a bare `torch qint8` global, not a tensor.",
+    "ONNX, TorchScript exporter (dynamo=False): still present, warns it is deprecated; keeps "
+    "state_dict names; de-duplicates initializers with identical values (an untrained "
+    "BatchNorm's running_mean/var become Identity outputs of its bias/weight), so the models "
+    "here take real SGD steps first; num_batches_tracked is not exported.",
+    "ONNX, dynamo exporter (default): implements opset >= 18 and converts down when asked for "
+    "17; ir_version 10; input renamed `input`/`x`; adds `val_N` shape initializers; with "
+    "optimize=True folds an eval BatchNorm into the Conv before it (new `<conv>.weight_bias` "
+    "initializer); writes large models with external data by default.",
+]
+
+
 def write_readme(b):
     lines = ["# Test models", "",
              "Built by `tools/make_test_models.py` with real PyTorch on CPU (fixed seeds). "
@@ -960,6 +1014,8 @@ def write_readme(b):
              "| seed_cnn.py | the seed document's nn.Sequential listing, verbatim |"]
     for name, text in b.readme:
         lines.append(f"| {name} | {text} |")
+    lines += ["", "## What these files show about the formats (torch 2.15, onnx 1.23)", ""]
+    lines += [f"- {n}" for n in FORMAT_NOTES]
     with open(os.path.join(b.out, "README.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
