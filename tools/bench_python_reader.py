@@ -259,7 +259,11 @@ def main(argv):
         print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
         return 64
     path = argv[0]
-    fmt, tensors = read(path, allow_any_global="--any-global" in argv[1:])
+    try:
+        fmt, tensors = read(path, allow_any_global="--any-global" in argv[1:])
+    except (pickle.UnpicklingError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        print(f"{path}: {e}", file=sys.stderr)
+        return 1
     seen = set()
     elements = 0
     for _, t in tensors:

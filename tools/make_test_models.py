@@ -998,7 +998,8 @@ FORMAT_NOTES = [
     "BatchNorm's running_mean/var become Identity outputs of its bias/weight), so the models "
     "here take real SGD steps first; num_batches_tracked is not exported.",
     "ONNX, dynamo exporter (default): implements opset >= 18 and converts down when asked for "
-    "17; ir_version 10; graph inputs named after forward()'s arguments; adds `val_N` shape initializers; with "
+    "17; ir_version 10; graph inputs named after forward()'s arguments; adds `val_N` shape "
+    "initializers; with "
     "optimize=True folds an eval BatchNorm into the Conv before it (new `<conv>.weight_bias` "
     "initializer); writes large models with external data by default.",
 ]
