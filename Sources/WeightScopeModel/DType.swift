@@ -15,6 +15,10 @@ public enum DType: String, Sendable, Equatable, Hashable, Codable, CaseIterable 
   case int4, uint4
   /// ONNX `FLOAT4E2M1`: 4-bit floats, two to a byte.
   case float4_e2m1
+  /// 2-bit integers, four to a byte (ONNX `INT2`/`UINT2`).
+  case int2, uint2
+  /// ONNX `FLOAT6E2M3`/`FLOAT6E3M2`: 6-bit floats, four packed into three bytes.
+  case float6_e2m3, float6_e3m2
   /// ONNX strings: variable length, no fixed size.
   case string
 
@@ -28,7 +32,9 @@ public enum DType: String, Sendable, Equatable, Hashable, Codable, CaseIterable 
     case .float8_e4m3fn, .float8_e4m3fnuz, .float8_e5m2, .float8_e5m2fnuz, .float8_e8m0fnu,
       .int8, .uint8, .bool, .qint8, .quint8, .quint4x2, .quint2x4, .float4_e2m1fn_x2:
       return 8
+    case .float6_e2m3, .float6_e3m2: return 6
     case .int4, .uint4, .float4_e2m1: return 4
+    case .int2, .uint2: return 2
     case .string: return nil
     }
   }
@@ -45,8 +51,8 @@ public enum DType: String, Sendable, Equatable, Hashable, Codable, CaseIterable 
   public var isFloatingPoint: Bool {
     switch self {
     case .float64, .float32, .float16, .bfloat16, .float8_e4m3fn, .float8_e4m3fnuz, .float8_e5m2,
-      .float8_e5m2fnuz, .float8_e8m0fnu, .float4_e2m1fn_x2, .float4_e2m1, .complex32, .complex64,
-      .complex128:
+      .float8_e5m2fnuz, .float8_e8m0fnu, .float4_e2m1fn_x2, .float4_e2m1, .float6_e2m3,
+      .float6_e3m2, .complex32, .complex64, .complex128:
       return true
     default: return false
     }

@@ -1,0 +1,52 @@
+import WeightScopeCore
+
+/// A computation graph: nodes, initializers, inputs and outputs (`onnx.proto` `GraphProto`).
+struct GraphProto: ProtoMessage {
+  var offset = 0
+  var node: [NodeProto] = []
+  var name = ""
+  var initializer: [TensorProto] = []
+  var sparseInitializer: [SparseTensorProto] = []
+  var input: [ValueInfoProto] = []
+  var output: [ValueInfoProto] = []
+  /// Entries in `value_info`; they are decoded (and so checked) but not kept.
+  var valueInfoCount = 0
+
+  static func fieldName(_ number: Int) -> String? {
+    switch number {
+    case 1: "node"
+    case 2: "name"
+    case 5: "initializer"
+    case 10: "doc_string"
+    case 11: "input"
+    case 12: "output"
+    case 13: "value_info"
+    case 14: "quantization_annotation"
+    case 15: "sparse_initializer"
+    case 16: "metadata_props"
+    default: nil
+    }
+  }
+
+  mutating func begin(at offset: Int) {
+    self.offset = offset
+  }
+
+  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError) {
+    switch key.number {
+    case 1: node.append(try fields.message(key, NodeProto.self, &state, "[\(node.count)]"))
+    case 2: name = try fields.string(key)
+    case 5:
+      initializer.append(try fields.message(key, TensorProto.self, &state, "[\(initializer.count)]"))
+    case 11: input.append(try fields.message(key, ValueInfoProto.self, &state, "[\(input.count)]"))
+    case 12: output.append(try fields.message(key, ValueInfoProto.self, &state, "[\(output.count)]"))
+    case 13:
+      _ = try fields.message(key, ValueInfoProto.self, &state, "[\(valueInfoCount)]")
+      valueInfoCount += 1
+    case 15:
+      sparseInitializer.append(
+        try fields.message(key, SparseTensorProto.self, &state, "[\(sparseInitializer.count)]"))
+    default: try fields.skip(key)
+    }
+  }
+}

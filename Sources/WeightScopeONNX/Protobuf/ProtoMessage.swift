@@ -1,0 +1,77 @@
+import WeightScopeCore
+
+/// Limits and counters shared by every message decoded from one file.
+struct ProtoState {
+  let limits: Limits
+  /// Messages open right now, the one being decoded included.
+  private(set) var depth = 0
+  /// Messages decoded so far.
+  private(set) var messages = 0
+
+  init(limits: Limits) {
+    self.limits = limits
+  }
+
+  /// Counts a message starting at `offset` and one level of nesting.
+  mutating func enter(at offset: Int) throws(ReadError) {
+    guard depth < limits.protobufDepth else {
+      throw ReadError(.limitExceeded, at: offset,
+        "messages nested deeper than \(limits.protobufDepth) (Limits.protobufDepth)")
+    }
+    guard messages < limits.protobufMessages else {
+      throw ReadError(.limitExceeded, at: offset,
+        "more than \(limits.protobufMessages) messages (Limits.protobufMessages)")
+    }
+    depth += 1
+    messages += 1
+  }
+
+  mutating func leave() {
+    depth -= 1
+  }
+}
+
+/// A protobuf message decoded field by field from its bytes.
+///
+/// A conforming type starts empty and takes each field in `decode`; the shared `init(parsing:)`
+/// runs the loop, counts the message against the limits and prefixes `.fieldName` to the context
+/// of any error raised while decoding a field.
+protocol ProtoMessage {
+  init()
+  /// The field's name in the `.proto` file, for error paths.
+  static func fieldName(_ number: Int) -> String?
+  /// Called once with the offset of the message's first byte.
+  mutating func begin(at offset: Int)
+  /// Decodes one field (or skips it with `fields.skip(key)`).
+  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError)
+}
+
+extension ProtoMessage {
+  mutating func begin(at offset: Int) {}
+
+  /// Decodes a whole message from `bytes`, whose range is exactly the message.
+  init(parsing bytes: ByteReader, state: inout ProtoState) throws(ReadError) {
+    self.init()
+    try state.enter(at: bytes.start)
+    defer { state.leave() }
+    begin(at: bytes.start)
+    var fields = MessageReader(bytes)
+    while let key = try fields.nextKey() {
+      do {
+        try decode(key, &fields, &state)
+      } catch {
+        throw error.prefixed("." + (Self.fieldName(key.number) ?? "field_\(key.number)"))
+      }
+    }
+  }
+}
+
+extension ReadError {
+  /// The same error with `component` prepended to its context path, with no separator:
+  /// `".graph"` + `".initializer[3].dims"`.
+  func prefixed(_ component: String) -> ReadError {
+    var copy = self
+    copy.context = component + context
+    return copy
+  }
+}
