@@ -46,7 +46,7 @@ let package = Package(
     .target(
       name: "WeightScopeCommands",
       dependencies: [
-        "WeightScope", "WeightScopeReport", "WeightScopeSpec",
+        "WeightScopeCore", "WeightScope", "WeightScopeReport", "WeightScopeSpec",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "weightscope", dependencies: ["WeightScopeCommands"]),

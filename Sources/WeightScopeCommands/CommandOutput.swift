@@ -1,3 +1,5 @@
+import WeightScopeCore
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -64,5 +66,17 @@ extension OutputCommand {
     if output.status != ExitStatus.success {
       throw ExitCodeError(status: output.status)
     }
+  }
+}
+
+extension CommandOutput {
+  /// Reports that `path` could not be read: one line, `weightscope: FILE: context at 0x1a3f: message`.
+  public mutating func unreadable(_ path: String, _ error: ReadError) {
+    if error.context.isEmpty, let offset = error.offset {
+      self.error("\(path) at \(hex(offset)): \(error.message)")
+    } else {
+      self.error("\(path): \(error)")
+    }
+    fail(ExitStatus.unreadable)
   }
 }

@@ -45,8 +45,7 @@ public struct Inspect: ParsableCommand, OutputCommand {
       do {
         analysis = try WeightFileReader.inspect(path: path)
       } catch {
-        output.error("\(path): \(error)")
-        output.fail(ExitStatus.unreadable)
+        output.unreadable(path, error)
         continue
       }
       switch format {
