@@ -52,14 +52,17 @@ struct ExternalDataResolver {
       throw ReadError(.refused, at: offset, "external data location is empty")
     }
     guard !location.utf8.contains(0) else {
-      throw ReadError(.refused, at: offset, "external data location \(quoted(location)) contains NUL")
+      throw ReadError(
+        .refused, at: offset, "external data location \(quoted(location)) contains NUL")
     }
     guard location.first != "/" else {
-      throw ReadError(.refused, at: offset,
+      throw ReadError(
+        .refused, at: offset,
         "external data location \(quoted(location)) is an absolute path")
     }
     if location.split(separator: "/", omittingEmptySubsequences: true).contains("..") {
-      throw ReadError(.refused, at: offset,
+      throw ReadError(
+        .refused, at: offset,
         "external data location \(quoted(location)) leaves the model's folder (..)")
     }
     let full = directory + "/" + location
@@ -72,8 +75,10 @@ struct ExternalDataResolver {
     }
     let prefix = folder.hasSuffix("/") ? folder : folder + "/"
     guard real.hasPrefix(prefix) else {
-      throw ReadError(.refused, at: offset,
-        "external data location \(quoted(location)) resolves to \(quoted(real)), outside the model's folder")
+      throw ReadError(
+        .refused, at: offset,
+        "external data location \(quoted(location)) resolves to \(quoted(real)), outside the model's folder"
+      )
     }
     var info = stat()
     guard stat(real, &info) == 0 else {

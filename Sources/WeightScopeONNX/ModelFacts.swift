@@ -5,7 +5,8 @@ import WeightScopeModel
 /// operators and metadata.
 enum ModelFacts {
   static func facts(
-    _ model: ModelProto, graph: GraphProto, initializers: Set<String>, operators: [(String, Int)]
+    _ model: ModelProto, graph: GraphProto, isInitializer: (String) -> Bool,
+    operators: [(String, Int)]
   ) -> [FileFact] {
     var facts: [FileFact] = []
     if let ir = model.irVersion { facts.append(FileFact("ir_version", String(ir))) }
@@ -23,7 +24,7 @@ enum ModelFacts {
     }
     if !graph.name.isEmpty { facts.append(FileFact("graph", graph.name)) }
     // Before IR version 4 every initializer was also listed as an input: those are not inputs.
-    for input in graph.input where !initializers.contains(input.name) {
+    for input in graph.input where !isInitializer(input.name) {
       facts.append(FileFact("input", describe(input)))
     }
     for output in graph.output { facts.append(FileFact("output", describe(output))) }

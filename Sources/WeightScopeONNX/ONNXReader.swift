@@ -14,7 +14,9 @@ public enum ONNXReader {
   /// - Throws: a `ReadError` whose context is the field path (`ModelProto.graph.initializer[12].
   ///   dims`) and whose offset is where in the file the problem is; `.refused` for external data
   ///   that points outside the model's folder.
-  public static func read(_ bytes: FileBytes, path: String, limits: Limits) throws(ReadError) -> WeightFile {
+  public static func read(_ bytes: FileBytes, path: String, limits: Limits) throws(ReadError)
+    -> WeightFile
+  {
     var state = ProtoState(limits: limits)
     let model: ModelProto
     do {
@@ -26,15 +28,18 @@ public enum ONNXReader {
       throw ReadError(.malformed, at: bytes.count, "the model has no graph", context: "ModelProto")
     }
 
-    var collector = TensorCollector(limits: limits, externals: ExternalDataResolver(modelPath: path))
+    var collector = TensorCollector(
+      limits: limits, externals: ExternalDataResolver(modelPath: path))
     try collector.walk(graph, proto: "ModelProto.graph", path: "", keepScope: true)
     for (t, info) in model.trainingInfo.enumerated() {
       if let initialization = info.initialization {
-        try collector.walk(initialization, proto: "ModelProto.training_info[\(t)].initialization",
+        try collector.walk(
+          initialization, proto: "ModelProto.training_info[\(t)].initialization",
           path: "training_info[\(t)]/initialization", countOperators: false)
       }
       if let algorithm = info.algorithm {
-        try collector.walk(algorithm, proto: "ModelProto.training_info[\(t)].algorithm",
+        try collector.walk(
+          algorithm, proto: "ModelProto.training_info[\(t)].algorithm",
           path: "training_info[\(t)]/algorithm", countOperators: false)
       }
     }
@@ -45,13 +50,15 @@ public enum ONNXReader {
 
     var findings = collector.findings
     if model.opsetImport.isEmpty {
-      findings.append(Finding(.warning, "onnx.no-opset",
-        "the model imports no operator set (opset_import is empty)"))
+      findings.append(
+        Finding(
+          .warning, "onnx.no-opset",
+          "the model imports no operator set (opset_import is empty)"))
     }
-    let initializerNames = Set(graph.initializer.map(\.name) + graph.sparseInitializer.map(\.name))
     return WeightFile(
       path: path, format: .onnx, tensors: collector.tensors,
-      facts: ModelFacts.facts(model, graph: graph, initializers: initializerNames,
+      facts: ModelFacts.facts(
+        model, graph: graph, isInitializer: collector.isMainInitializer,
         operators: collector.operatorCounts),
       findings: findings)
   }

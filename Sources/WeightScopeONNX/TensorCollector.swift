@@ -20,6 +20,8 @@ struct TensorCollector {
   private var scope: [String: Int] = [:]
   /// Previous bindings, to undo when a subgraph's scope closes.
   private var undo: [(String, Int?)] = []
+  /// Whether bindings are recorded in `undo`: not while walking a graph whose scope is kept.
+  private var recordingUndo = true
 
   /// Operators whose first output is their first input in another type or encoding: a tensor
   /// that flows through one is also recorded at its eventual consumer.
@@ -45,28 +47,43 @@ struct TensorCollector {
     countOperators: Bool = true
   ) throws(ReadError) {
     let mark = undo.count
+    let wasRecording = recordingUndo
+    recordingUndo = !keepScope
+    defer { recordingUndo = wasRecording }
     let section = Self.section(for: path)
     if !path.isEmpty, !keepScope {
       for input in graph.input where !input.name.isEmpty { bind(input.name, -1) }
     }
     let firstIndex = tensors.count
-    for (i, tensor) in graph.initializer.enumerated() {
-      if let earlier = scope[tensor.name], earlier >= firstIndex {
-        findings.append(Finding(.warning, "onnx.duplicate-name",
-          "initializer \(quoted(tensor.name)) is defined twice in \(graphDescription(path))",
-          offset: tensor.offset))
-        _ = earlier
+    if path.isEmpty {
+      // Sized from what was decoded, never from a count the file claims; only for the main
+      // graph, since reserving for each of many subgraphs would defeat geometric growth.
+      let initializers = graph.initializer.count + graph.sparseInitializer.count
+      scope.reserveCapacity(scope.count + initializers)
+      tensors.reserveCapacity(tensors.count + initializers)
+    }
+    for i in graph.initializer.indices {
+      let index = try add(
+        graph.initializer[i], name: graph.initializer[i].name,
+        proto: "\(proto).initializer[\(i)]", section: section)
+      if let earlier = bind(graph.initializer[i].name, index), earlier >= firstIndex {
+        findings.append(
+          Finding(
+            .warning, "onnx.duplicate-name",
+            "initializer \(quoted(graph.initializer[i].name)) is defined twice in "
+              + graphDescription(path),
+            offset: graph.initializer[i].offset))
       }
-      let index = try add(tensor, name: tensor.name, proto: "\(proto).initializer[\(i)]", section: section)
-      bind(tensor.name, index)
     }
     for (i, sparse) in graph.sparseInitializer.enumerated() {
-      let index = try add(sparse, name: sparse.name, proto: "\(proto).sparse_initializer[\(i)]",
+      let index = try add(
+        sparse, name: sparse.name, proto: "\(proto).sparse_initializer[\(i)]",
         section: section)
       bind(sparse.name, index)
     }
-    for (k, node) in graph.node.enumerated() {
-      try visit(node, index: k, proto: "\(proto).node[\(k)]", path: path, section: section,
+    for k in graph.node.indices {
+      try visit(
+        graph.node[k], index: k, proto: "\(proto).node[\(k)]", path: path, section: section,
         countOperators: countOperators)
     }
     if !keepScope { restore(to: mark) }
@@ -76,40 +93,53 @@ struct TensorCollector {
     _ node: NodeProto, index k: Int, proto: @autoclosure () -> String, path: String,
     section: String, countOperators: Bool
   ) throws(ReadError) {
-    let nodeName = node.name.isEmpty ? "\(node.opType)_\(k)" : node.name
+    // Made up only when needed: most nodes consume no initializer.
+    var madeUpName: String?
+    func nodeName() -> String {
+      if !node.name.isEmpty { return node.name }
+      if let madeUpName { return madeUpName }
+      let name = "\(node.opType)_\(k)"
+      madeUpName = name
+      return name
+    }
     let defaultDomain = node.domain.isEmpty || node.domain == "ai.onnx"
     if countOperators { count(defaultDomain ? node.opType : "\(node.domain).\(node.opType)") }
 
     // Tensors held in attributes.
     let isConstant = defaultDomain && node.opType == "Constant"
     for (a, attribute) in node.attribute.enumerated() {
-      let attributeProto = "\(proto()).attribute[\(a)]"
+      func attributeProto() -> String { "\(proto()).attribute[\(a)]" }
       if isConstant {
         let name = node.output.first.flatMap { $0.isEmpty ? nil : $0 }
-        if let index = try addConstant(attribute, output: name, proto: attributeProto,
+        if let index = try addConstant(
+          attribute, output: name, proto: attributeProto(),
           section: Self.join(section, "constant"))
         {
           if let name { bind(name, index) }
         }
         continue
       }
-      let attributeSection = Self.join(section, "attribute")
+      var attributeSection: String { Self.join(section, "attribute") }
       if let t = attribute.t {
-        _ = try add(t, name: t.name.isEmpty ? "\(nodeName).\(attribute.name)" : t.name,
-          proto: attributeProto + ".t", section: attributeSection)
+        _ = try add(
+          t, name: t.name.isEmpty ? "\(nodeName()).\(attribute.name)" : t.name,
+          proto: attributeProto() + ".t", section: attributeSection)
       }
       for (j, t) in attribute.tensors.enumerated() {
-        _ = try add(t, name: t.name.isEmpty ? "\(nodeName).\(attribute.name)[\(j)]" : t.name,
-          proto: attributeProto + ".tensors[\(j)]", section: attributeSection)
+        _ = try add(
+          t, name: t.name.isEmpty ? "\(nodeName()).\(attribute.name)[\(j)]" : t.name,
+          proto: attributeProto() + ".tensors[\(j)]", section: attributeSection)
       }
       if let sparse = attribute.sparseTensor {
-        _ = try add(sparse, name: sparse.name.isEmpty ? "\(nodeName).\(attribute.name)" : sparse.name,
-          proto: attributeProto + ".sparse_tensor", section: attributeSection)
+        _ = try add(
+          sparse, name: sparse.name.isEmpty ? "\(nodeName()).\(attribute.name)" : sparse.name,
+          proto: attributeProto() + ".sparse_tensor", section: attributeSection)
       }
       for (j, sparse) in attribute.sparseTensors.enumerated() {
-        _ = try add(sparse,
-          name: sparse.name.isEmpty ? "\(nodeName).\(attribute.name)[\(j)]" : sparse.name,
-          proto: attributeProto + ".sparse_tensors[\(j)]", section: attributeSection)
+        _ = try add(
+          sparse,
+          name: sparse.name.isEmpty ? "\(nodeName()).\(attribute.name)[\(j)]" : sparse.name,
+          proto: attributeProto() + ".sparse_tensors[\(j)]", section: attributeSection)
       }
     }
 
@@ -118,9 +148,10 @@ struct TensorCollector {
     for (j, input) in node.input.enumerated() where !input.isEmpty {
       guard let index = scope[input], index >= 0 else { continue }
       if attributes == nil { attributes = Self.integerAttributes(node) }
-      tensors[index].uses.append(OperatorUse(
-        opType: node.opType, node: nodeName, domain: node.domain, inputIndex: j,
-        attributes: attributes ?? [:], graph: path))
+      tensors[index].uses.append(
+        OperatorUse(
+          opType: node.opType, node: nodeName(), domain: node.domain, inputIndex: j,
+          attributes: attributes ?? [:], graph: path))
       if j == 0, defaultDomain, Self.passThrough.contains(node.opType),
         let output = node.output.first, !output.isEmpty
       {
@@ -129,13 +160,17 @@ struct TensorCollector {
     }
 
     // Subgraphs.
-    for (a, attribute) in node.attribute.enumerated() {
-      let base = path.isEmpty ? "\(nodeName)/\(attribute.name)" : "\(path)/\(nodeName)/\(attribute.name)"
+    for (a, attribute) in node.attribute.enumerated()
+    where attribute.g != nil || !attribute.graphs.isEmpty {
+      let base =
+        path.isEmpty ? "\(nodeName())/\(attribute.name)" : "\(path)/\(nodeName())/\(attribute.name)"
       if let g = attribute.g {
-        try walk(g, proto: "\(proto()).attribute[\(a)].g", path: base, countOperators: countOperators)
+        try walk(
+          g, proto: "\(proto()).attribute[\(a)].g", path: base, countOperators: countOperators)
       }
       for (j, g) in attribute.graphs.enumerated() {
-        try walk(g, proto: "\(proto()).attribute[\(a)].graphs[\(j)]", path: "\(base)[\(j)]",
+        try walk(
+          g, proto: "\(proto()).attribute[\(a)].graphs[\(j)]", path: "\(base)[\(j)]",
           countOperators: countOperators)
       }
     }
@@ -149,7 +184,8 @@ struct TensorCollector {
     undo = []
     let path = "function \(function.domain.isEmpty ? "" : function.domain + ".")\(function.name)"
     for (k, node) in function.node.enumerated() {
-      try visit(node, index: k, proto: "\(proto).node[\(k)]", path: path,
+      try visit(
+        node, index: k, proto: "\(proto).node[\(k)]", path: path,
         section: Self.section(for: path), countOperators: false)
     }
     scope = saved
@@ -162,9 +198,7 @@ struct TensorCollector {
   mutating func add(
     _ tensor: TensorProto, name: String, proto: @autoclosure () -> String, section: String
   ) throws(ReadError) -> Int {
-    var info = try describe(tensor, name: name, proto: proto())
-    info.section = section
-    return try append(info)
+    return try append(describe(tensor, name: name, section: section, proto: proto()))
   }
 
   /// Adds a sparse tensor: its dense shape and element count, `nnz` in the notes.
@@ -172,7 +206,8 @@ struct TensorCollector {
     _ sparse: SparseTensorProto, name: String, proto: @autoclosure () -> String, section: String
   ) throws(ReadError) -> Int {
     guard let values = sparse.values else {
-      throw ReadError(.malformed, at: sparse.offset, "sparse tensor has no values",
+      throw ReadError(
+        .malformed, at: sparse.offset, "sparse tensor has no values",
         context: proto())
     }
     let dtype = try elementType(values, proto: proto() + ".values")
@@ -187,7 +222,7 @@ struct TensorCollector {
     if let indices = sparse.indices {
       notes.append("indices=\(ONNXDataType.name(indices.dataType))\(shapeText(indices.dims))")
     }
-    let stored = try describe(values, name: name, proto: proto() + ".values")
+    let stored = try describe(values, name: name, section: section, proto: proto() + ".values")
     notes.append("stored=\(stored.bytes)")
     let info = TensorInfo(
       name: name, shape: sparse.dims, dtype: dtype, elements: elements,
@@ -196,9 +231,10 @@ struct TensorCollector {
     return try append(info)
   }
 
-  private mutating func append(_ info: TensorInfo) throws(ReadError) -> Int {
+  private mutating func append(_ info: consuming TensorInfo) throws(ReadError) -> Int {
     guard tensors.count < limits.tensors else {
-      throw ReadError(.limitExceeded, at: nil,
+      throw ReadError(
+        .limitExceeded, at: nil,
         "more than \(limits.tensors) tensors (Limits.tensors)")
     }
     tensors.append(info)
@@ -207,13 +243,14 @@ struct TensorCollector {
 
   /// Adds the tensor a `Constant` node's attribute holds, if it holds one.
   private mutating func addConstant(
-    _ attribute: AttributeProto, output: String?, proto: String, section: String
+    _ attribute: AttributeProto, output: String?, proto: @autoclosure () -> String, section: String
   ) throws(ReadError) -> Int? {
     if let t = attribute.t {
-      return try add(t, name: output ?? t.name, proto: proto + ".t", section: section)
+      return try add(t, name: output ?? t.name, proto: proto() + ".t", section: section)
     }
     if let sparse = attribute.sparseTensor {
-      return try add(sparse, name: output ?? sparse.name, proto: proto + ".sparse_tensor",
+      return try add(
+        sparse, name: output ?? sparse.name, proto: proto() + ".sparse_tensor",
         section: section)
     }
     let shape: [Int]
@@ -228,19 +265,23 @@ struct TensorCollector {
     default: return nil
     }
     let elements = shape.first ?? 1
-    return try append(TensorInfo(
-      name: output ?? "", shape: shape, dtype: dtype, elements: elements,
-      bytes: dtype.byteCount(elements: elements) ?? 0, section: section,
-      notes: ["data=attribute \(attribute.name)"]))
+    return try append(
+      TensorInfo(
+        name: output ?? "", shape: shape, dtype: dtype, elements: elements,
+        bytes: dtype.byteCount(elements: elements) ?? 0, section: section,
+        notes: ["data=attribute \(attribute.name)"]))
   }
 
-  private func elementType(_ tensor: TensorProto, proto: @autoclosure () -> String) throws(ReadError) -> DType {
+  private func elementType(_ tensor: TensorProto, proto: @autoclosure () -> String)
+    throws(ReadError) -> DType
+  {
     guard let dtype = ONNXDataType.dtype(tensor.dataType) else {
       let at = tensor.dataTypeOffset ?? tensor.offset
       if tensor.dataType == 0 {
         throw ReadError(.malformed, at: at, "data_type is UNDEFINED", context: proto())
       }
-      throw ReadError(.unsupported, at: at, "unknown data_type \(tensor.dataType)",
+      throw ReadError(
+        .unsupported, at: at, "unknown data_type \(tensor.dataType)",
         context: proto() + ".data_type")
     }
     return dtype
@@ -248,7 +289,7 @@ struct TensorCollector {
 
   /// A tensor's description, with its data cross-checked against its shape and type.
   private mutating func describe(
-    _ tensor: TensorProto, name: String, proto: @autoclosure () -> String
+    _ tensor: TensorProto, name: String, section: String, proto: @autoclosure () -> String
   ) throws(ReadError) -> TensorInfo {
     let dtype = try elementType(tensor, proto: proto())
     let elements: Int
@@ -263,74 +304,100 @@ struct TensorCollector {
     } else if let count = dtype.byteCount(elements: elements) {
       bytes = count
     } else {
-      throw ReadError(.overflow, at: tensor.dimsOffset ?? tensor.offset,
+      throw ReadError(
+        .overflow, at: tensor.dimsOffset ?? tensor.offset,
         "size of \(elements) \(dtype.rawValue) elements overflows", context: proto() + ".dims")
     }
-    var info = TensorInfo(name: name, shape: tensor.dims, dtype: dtype, elements: elements, bytes: bytes)
-    let label = "\(quoted(name)) (\(dtype.rawValue)\(shapeText(tensor.dims)))"
+    var info = TensorInfo(
+      name: name, shape: tensor.dims, dtype: dtype, elements: elements, bytes: bytes,
+      section: section)
+    // Built only for a finding: quoting every name would cost more than reading the tensor.
+    func label() -> String { "\(quoted(name)) (\(dtype.rawValue)\(shapeText(tensor.dims)))" }
 
     if tensor.hasSegment {
-      findings.append(Finding(.warning, "onnx.segment",
-        "tensor \(label) stores only a segment of its data; sizes describe the whole tensor",
-        offset: tensor.offset))
+      findings.append(
+        Finding(
+          .warning, "onnx.segment",
+          "tensor \(label()) stores only a segment of its data; sizes describe the whole tensor",
+          offset: tensor.offset))
     }
     if tensor.isExternal {
-      try describeExternal(tensor, label: label, expected: bytes, dtype: dtype, into: &info,
+      try describeExternal(
+        tensor, label: label(), expected: bytes, dtype: dtype, into: &info,
         proto: proto())
     } else if let raw = tensor.rawData {
       info.storage = TensorStorage(key: "", recordBytes: raw.count, fileOffset: raw.lowerBound)
-      info.notes.append("data=raw_data")
       if dtype == .string {
-        findings.append(Finding(.error, "onnx.data-size",
-          "string tensor \(label) has raw_data, which strings may not use", offset: raw.lowerBound))
+        findings.append(
+          Finding(
+            .error, "onnx.data-size",
+            "string tensor \(label()) has raw_data, which strings may not use",
+            offset: raw.lowerBound))
       } else if raw.count != bytes {
-        findings.append(Finding(.error, "onnx.data-size",
-          "tensor \(label) needs \(bytes) bytes, raw_data has \(raw.count)", offset: raw.lowerBound))
+        findings.append(
+          Finding(
+            .error, "onnx.data-size",
+            "tensor \(label()) needs \(bytes) bytes, raw_data has \(raw.count)",
+            offset: raw.lowerBound))
       }
     } else if let field = tensor.typedField {
       info.notes.append("data=\(field.name)")
-      checkTyped(tensor, field: field, dtype: dtype, elements: elements, label: label)
+      checkTyped(tensor, field: field, dtype: dtype, elements: elements, label: label())
     } else if elements > 0 {
-      findings.append(Finding(.warning, "onnx.data-missing",
-        "tensor \(label) has no data (no raw_data, typed data or external data)",
-        offset: tensor.offset))
+      findings.append(
+        Finding(
+          .warning, "onnx.data-missing",
+          "tensor \(label()) has no data (no raw_data, typed data or external data)",
+          offset: tensor.offset))
     }
     return info
   }
 
   private mutating func checkTyped(
-    _ tensor: TensorProto, field: TensorProto.DataField, dtype: DType, elements: Int, label: String
+    _ tensor: TensorProto, field: TensorProto.DataField, dtype: DType, elements: Int,
+    label: @autoclosure () -> String
   ) {
     if tensor.mixedTypedFields {
-      findings.append(Finding(.error, "onnx.data-field",
-        "tensor \(label) has values in more than one typed data field", offset: tensor.offset))
+      findings.append(
+        Finding(
+          .error, "onnx.data-field",
+          "tensor \(label()) has values in more than one typed data field", offset: tensor.offset))
       return
     }
-    guard let (expectedField, expectedCount) = ONNXDataType.typedField(for: dtype, elements: elements),
+    guard
+      let (expectedField, expectedCount) = ONNXDataType.typedField(for: dtype, elements: elements),
       expectedField == field
     else {
-      findings.append(Finding(.error, "onnx.data-field",
-        "tensor \(label) stores its values in \(field.name), which cannot hold \(dtype.rawValue)",
-        offset: tensor.offset))
+      findings.append(
+        Finding(
+          .error, "onnx.data-field",
+          "tensor \(label()) stores its values in \(field.name), which cannot hold \(dtype.rawValue)",
+          offset: tensor.offset))
       return
     }
     if !tensor.typedCount.contains(expectedCount) {
-      let found = tensor.typedCount.lowerBound == tensor.typedCount.upperBound
+      let found =
+        tensor.typedCount.lowerBound == tensor.typedCount.upperBound
         ? "\(tensor.typedCount.lowerBound)"
         : "\(tensor.typedCount.lowerBound)...\(tensor.typedCount.upperBound)"
-      findings.append(Finding(.error, "onnx.data-size",
-        "tensor \(label) needs \(expectedCount) \(field.name) values, has \(found)",
-        offset: tensor.offset))
+      findings.append(
+        Finding(
+          .error, "onnx.data-size",
+          "tensor \(label()) needs \(expectedCount) \(field.name) values, has \(found)",
+          offset: tensor.offset))
     }
   }
 
   private mutating func describeExternal(
-    _ tensor: TensorProto, label: String, expected: Int, dtype: DType, into info: inout TensorInfo,
+    _ tensor: TensorProto, label: @autoclosure () -> String, expected: Int, dtype: DType,
+    into info: inout TensorInfo,
     proto: @autoclosure () -> String
   ) throws(ReadError) {
     guard let location = tensor.external("location") else {
-      findings.append(Finding(.error, "onnx.external-missing",
-        "tensor \(label) has external data without a location", offset: tensor.offset))
+      findings.append(
+        Finding(
+          .error, "onnx.external-missing",
+          "tensor \(label()) has external data without a location", offset: tensor.offset))
       return
     }
     let offsetText = tensor.external("offset")
@@ -338,10 +405,12 @@ struct TensorCollector {
     let offset = offsetText.map(parseDecimal) ?? 0
     let length = lengthText.map(parseDecimal)
     guard let offset, length.map({ $0 != nil }) ?? true else {
-      findings.append(Finding(.error, "onnx.external-range",
-        "tensor \(label) has a bad external offset \(quoted(offsetText ?? "")) or length "
-          + quoted(lengthText ?? ""),
-        offset: tensor.offset))
+      findings.append(
+        Finding(
+          .error, "onnx.external-range",
+          "tensor \(label()) has a bad external offset \(quoted(offsetText ?? "")) or length "
+            + quoted(lengthText ?? ""),
+          offset: tensor.offset))
       return
     }
     let declaredLength: Int? = length ?? nil
@@ -356,21 +425,27 @@ struct TensorCollector {
     switch lookup {
     case .missing(let reason):
       info.storage = TensorStorage(key: location, recordBytes: declaredLength, fileOffset: offset)
-      findings.append(Finding(.error, "onnx.external-missing",
-        "tensor \(label): external data \(reason)", offset: tensor.offset))
+      findings.append(
+        Finding(
+          .error, "onnx.external-missing",
+          "tensor \(label()): external data \(reason)", offset: tensor.offset))
     case .file(let size):
       let recordBytes = declaredLength ?? max(0, size - offset)
       info.storage = TensorStorage(key: location, recordBytes: recordBytes, fileOffset: offset)
       let (end, overflow) = offset.addingReportingOverflow(recordBytes)
       if overflow || end > size {
-        findings.append(Finding(.error, "onnx.external-range",
-          "tensor \(label): bytes \(offset)..<\(overflow ? "overflow" : String(end)) are past "
-            + "the end of \(quoted(location)) (\(size) bytes)",
-          offset: tensor.offset))
+        findings.append(
+          Finding(
+            .error, "onnx.external-range",
+            "tensor \(label()): bytes \(offset)..<\(overflow ? "overflow" : String(end)) are past "
+              + "the end of \(quoted(location)) (\(size) bytes)",
+            offset: tensor.offset))
       } else if dtype != .string, recordBytes != expected {
-        findings.append(Finding(.error, "onnx.data-size",
-          "tensor \(label) needs \(expected) bytes, external data has \(recordBytes)",
-          offset: tensor.offset))
+        findings.append(
+          Finding(
+            .error, "onnx.data-size",
+            "tensor \(label()) needs \(expected) bytes, external data has \(recordBytes)",
+            offset: tensor.offset))
       }
     }
   }
@@ -397,10 +472,20 @@ struct TensorCollector {
     }
   }
 
+  /// Whether `name` is an initializer of the main graph (after walking it with `keepScope`).
+  func isMainInitializer(_ name: String) -> Bool {
+    guard let index = scope[name], index >= 0, index < tensors.count else { return false }
+    return tensors[index].section.isEmpty && tensors[index].name == name
+  }
+
   // MARK: Helpers
 
-  private mutating func bind(_ name: String, _ index: Int) {
-    undo.append((name, scope.updateValue(index, forKey: name)))
+  /// Binds `name` to tensor `index`; returns what it was bound to before.
+  @discardableResult
+  private mutating func bind(_ name: String, _ index: Int) -> Int? {
+    let previous = scope.updateValue(index, forKey: name)
+    if recordingUndo { undo.append((name, previous)) }
+    return previous
   }
 
   private mutating func restore(to mark: Int) {
@@ -428,7 +513,9 @@ struct TensorCollector {
 
   /// A tensor's section from its graph's path: `""`, `subgraph Loop_0/body`, `function f`.
   static func section(for path: String) -> String {
-    if path.isEmpty || path.hasPrefix("function ") || path.hasPrefix("training_info") { return path }
+    if path.isEmpty || path.hasPrefix("function ") || path.hasPrefix("training_info") {
+      return path
+    }
     return "subgraph " + path
   }
 

@@ -39,7 +39,9 @@ enum PB {
   // ONNX messages.
 
   /// A float32 `TensorProto` with raw data of the right size.
-  static func tensor(_ name: String, dims: [Int], dataType: Int = 1, rawBytes: Int? = nil) -> [UInt8] {
+  static func tensor(_ name: String, dims: [Int], dataType: Int = 1, rawBytes: Int? = nil)
+    -> [UInt8]
+  {
     let count = dims.reduce(1, *) * 4
     return dims.flatMap { varint(1, $0) } + varint(2, dataType) + string(8, name)
       + bytes(9, [UInt8](repeating: 0, count: rawBytes ?? count))
@@ -52,9 +54,10 @@ enum PB {
     varint(1, 8) + graph(fields) + bytes(8, varint(2, 17))
   }
 
-  static func node(_ opType: String, inputs: [String], outputs: [String], name: String = "",
-    attributes: [[UInt8]] = []) -> [UInt8]
-  {
+  static func node(
+    _ opType: String, inputs: [String], outputs: [String], name: String = "",
+    attributes: [[UInt8]] = []
+  ) -> [UInt8] {
     inputs.flatMap { string(1, $0) } + outputs.flatMap { string(2, $0) }
       + (name.isEmpty ? [] : string(3, name)) + string(4, opType)
       + attributes.flatMap { bytes(5, $0) }
@@ -62,7 +65,9 @@ enum PB {
 }
 
 /// Reads `bytes` as a model file called `path`.
-func readModel(_ bytes: [UInt8], path: String = "memory.onnx", limits: Limits = .default) throws(ReadError) -> WeightFile {
+func readModel(_ bytes: [UInt8], path: String = "memory.onnx", limits: Limits = .default)
+  throws(ReadError) -> WeightFile
+{
   try ONNXReader.read(FileBytes(copying: bytes, label: path), path: path, limits: limits)
 }
 

@@ -11,7 +11,8 @@ import WeightScopeModel
   static let graphStart = 4
 
   @Test func varintOfTenBytesWithOneBitInTheLastReads() throws {
-    var bytes = FileBytes(copying: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]).reader()
+    var bytes = FileBytes(copying: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])
+      .reader()
     #expect(try Varint.read(&bytes) == UInt64.max)
     #expect(bytes.isAtEnd)
   }
@@ -40,7 +41,8 @@ import WeightScopeModel
 
   @Test func errorPathCountsRepeatedElements() throws {
     let bad = PB.bytes(5, PB.key(1, 0) + [0x80])  // dims varint cut off by its message's end
-    let graph = PB.bytes(5, PB.tensor("a", dims: [1])) + PB.bytes(5, PB.tensor("b", dims: [1])) + bad
+    let graph =
+      PB.bytes(5, PB.tensor("a", dims: [1])) + PB.bytes(5, PB.tensor("b", dims: [1])) + bad
     let error = try #require(readError(PB.model(graph: graph)))
     #expect(error.context == "ModelProto.graph.initializer[2].dims")
     #expect(error.kind == .malformed)
@@ -68,8 +70,11 @@ import WeightScopeModel
 
   @Test func packedAndUnpackedDimsReadTheSame() throws {
     func model(_ dims: [UInt8]) -> [UInt8] {
-      PB.model(graph: PB.bytes(5, dims + PB.varint(2, 1) + PB.string(8, "w")
-        + PB.bytes(9, [UInt8](repeating: 0, count: 2 * 3 * 300 * 4))))
+      PB.model(
+        graph: PB.bytes(
+          5,
+          dims + PB.varint(2, 1) + PB.string(8, "w")
+            + PB.bytes(9, [UInt8](repeating: 0, count: 2 * 3 * 300 * 4))))
     }
     let unpacked = try readModel(model(PB.varint(1, 2) + PB.varint(1, 3) + PB.varint(1, 300)))
     let packed = try readModel(model(PB.packed(1, [2, 3, 300])))
@@ -82,7 +87,8 @@ import WeightScopeModel
   }
 
   @Test func unknownFieldsOfEveryWireTypeAreSkipped() throws {
-    let unknown: [UInt8] = PB.varint(99, 7) + PB.key(98, 1) + [UInt8](repeating: 1, count: 8)
+    let unknown: [UInt8] =
+      PB.varint(99, 7) + PB.key(98, 1) + [UInt8](repeating: 1, count: 8)
       + PB.bytes(97, [1, 2, 3]) + PB.key(96, 5) + [1, 2, 3, 4]
     let tensor = unknown + PB.tensor("w", dims: [2]) + unknown
     let bytes = unknown + PB.model(graph: unknown + PB.bytes(5, tensor) + unknown) + unknown
@@ -91,7 +97,9 @@ import WeightScopeModel
     #expect(file.tensors.first?.shape == [2])
   }
 
-  @Test(arguments: [(UInt8(3), ReadError.Kind.unsupported), (4, .unsupported), (6, .malformed), (7, .malformed)])
+  @Test(arguments: [
+    (UInt8(3), ReadError.Kind.unsupported), (4, .unsupported), (6, .malformed), (7, .malformed),
+  ])
   func wireTypesThreeFourSixAndSevenAreRejected(wireType: UInt8, kind: ReadError.Kind) throws {
     let graph = PB.string(2, "g") + PB.key(20, wireType) + [0, 0, 0, 0]
     let error = try #require(readError(PB.model(graph: graph)))
@@ -122,12 +130,14 @@ import WeightScopeModel
     var graph: [UInt8] = PB.string(2, "leaf")
     for level in 0..<60 {
       let attribute = PB.string(1, "body") + PB.bytes(6, graph) + PB.varint(20, 5)
-      graph = PB.bytes(1, PB.node("Loop", inputs: [], outputs: ["o\(level)"], attributes: [attribute]))
+      graph = PB.bytes(
+        1, PB.node("Loop", inputs: [], outputs: ["o\(level)"], attributes: [attribute]))
     }
     let bytes = PB.model(graph: graph)
     let error = try #require(readError(bytes))  // 2 + 3 * 60 messages deep > 100
     #expect(error.kind == .limitExceeded)
-    #expect(error.context.hasPrefix("ModelProto.graph.node[0].attribute[0].g.node[0].attribute[0].g"))
+    #expect(
+      error.context.hasPrefix("ModelProto.graph.node[0].attribute[0].g.node[0].attribute[0].g"))
     #expect(error.message.contains("Limits.protobufDepth"))
     // The path names the 101st nested message, one component per message.
     let depth = error.context.split(separator: ".").count
@@ -152,7 +162,8 @@ import WeightScopeModel
   @Test func messageCountLimit() throws {
     var limits = Limits()
     limits.protobufMessages = 4  // model, graph, two initializers; the opset is the fifth
-    let bytes = PB.model(graph: PB.bytes(5, PB.tensor("a", dims: [1])) + PB.bytes(5, PB.tensor("b", dims: [1])))
+    let bytes = PB.model(
+      graph: PB.bytes(5, PB.tensor("a", dims: [1])) + PB.bytes(5, PB.tensor("b", dims: [1])))
     let error = try #require(readError(bytes, limits: limits))
     #expect(error.kind == .limitExceeded)
     #expect(error.context == "ModelProto.opset_import[0]")
@@ -180,7 +191,8 @@ import WeightScopeModel
   }
 
   @Test func packedFixedWidthMustTileItsPayload() throws {
-    let tensor = PB.varint(1, 2) + PB.varint(2, 1) + PB.string(8, "f") + PB.bytes(4, [0, 0, 0, 0, 0, 0, 0])
+    let tensor =
+      PB.varint(1, 2) + PB.varint(2, 1) + PB.string(8, "f") + PB.bytes(4, [0, 0, 0, 0, 0, 0, 0])
     let error = try #require(readError(PB.model(graph: PB.bytes(5, tensor))))
     #expect(error.kind == .malformed)
     #expect(error.context == "ModelProto.graph.initializer[0].float_data")
@@ -198,7 +210,9 @@ import WeightScopeModel
     let payload: [UInt8] = [0x01, 0x80, 0x01, 0xff, 0xff, 0x03, 0x00]
     #expect(try Varint.count(in: FileBytes(copying: payload).reader()) == 4)
     let cut: [UInt8] = [0x01, 0x80]
-    let error = try #require(throws: ReadError.self) { try Varint.count(in: FileBytes(copying: cut).reader()) }
+    let error = try #require(throws: ReadError.self) {
+      try Varint.count(in: FileBytes(copying: cut).reader())
+    }
     #expect(error.kind == .malformed)
     #expect(error.offset == 1)
   }

@@ -21,12 +21,18 @@ struct AttributeProto: ProtoMessage {
   var intsCount = 0
   var floatsCount = 0
   var stringsCount = 0
-  var t: TensorProto?
-  var g: GraphProto?
-  var sparseTensor: SparseTensorProto?
   var tensors: [TensorProto] = []
   var graphs: [GraphProto] = []
   var sparseTensors: [SparseTensorProto] = []
+  // The single values are kept in arrays of at most one element, allocated only when present,
+  // so that the common integer attribute stays small to copy.
+  private var tBox: [TensorProto] = []
+  private var gBox: [GraphProto] = []
+  private var sparseTensorBox: [SparseTensorProto] = []
+
+  var t: TensorProto? { tBox.first }
+  var g: GraphProto? { gBox.first }
+  var sparseTensor: SparseTensorProto? { sparseTensorBox.first }
 
   static func fieldName(_ number: Int) -> String? {
     switch number {
@@ -56,7 +62,9 @@ struct AttributeProto: ProtoMessage {
     self.offset = offset
   }
 
-  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError) {
+  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
+    throws(ReadError)
+  {
     switch key.number {
     case 1: name = try fields.string(key)
     case 2:
@@ -67,8 +75,8 @@ struct AttributeProto: ProtoMessage {
     case 4:
       _ = try fields.lengthDelimited(key)
       hasS = true
-    case 5: t = try fields.message(key, TensorProto.self, &state)
-    case 6: g = try fields.message(key, GraphProto.self, &state)
+    case 5: tBox = [try fields.message(key, TensorProto.self, &state)]
+    case 6: gBox = [try fields.message(key, GraphProto.self, &state)]
     case 7: floatsCount += try fields.countScalars(key, element: .fixed32).lowerBound
     case 8: intsCount += try fields.appendInt64s(key, to: &ints, limit: state.limits.tensorRank)
     case 9:
@@ -79,7 +87,7 @@ struct AttributeProto: ProtoMessage {
     case 14: _ = try fields.message(key, TypeProto.self, &state)
     case 15: _ = try fields.message(key, TypeProto.self, &state)
     case 20: type = try fields.int32(key)
-    case 22: sparseTensor = try fields.message(key, SparseTensorProto.self, &state)
+    case 22: sparseTensorBox = [try fields.message(key, SparseTensorProto.self, &state)]
     case 23:
       sparseTensors.append(
         try fields.message(key, SparseTensorProto.self, &state, "[\(sparseTensors.count)]"))

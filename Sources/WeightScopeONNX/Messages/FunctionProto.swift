@@ -28,7 +28,9 @@ struct FunctionProto: ProtoMessage {
     }
   }
 
-  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError) {
+  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
+    throws(ReadError)
+  {
     switch key.number {
     case 1: name = try fields.string(key)
     case 4: input.append(try fields.string(key))
@@ -64,7 +66,9 @@ struct TrainingInfoProto: ProtoMessage {
     }
   }
 
-  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError) {
+  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
+    throws(ReadError)
+  {
     switch key.number {
     case 1: initialization = try fields.message(key, GraphProto.self, &state)
     case 2: algorithm = try fields.message(key, GraphProto.self, &state)

@@ -32,14 +32,18 @@ struct GraphProto: ProtoMessage {
     self.offset = offset
   }
 
-  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError) {
+  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
+    throws(ReadError)
+  {
     switch key.number {
     case 1: node.append(try fields.message(key, NodeProto.self, &state, "[\(node.count)]"))
     case 2: name = try fields.string(key)
     case 5:
-      initializer.append(try fields.message(key, TensorProto.self, &state, "[\(initializer.count)]"))
+      initializer.append(
+        try fields.message(key, TensorProto.self, &state, "[\(initializer.count)]"))
     case 11: input.append(try fields.message(key, ValueInfoProto.self, &state, "[\(input.count)]"))
-    case 12: output.append(try fields.message(key, ValueInfoProto.self, &state, "[\(output.count)]"))
+    case 12:
+      output.append(try fields.message(key, ValueInfoProto.self, &state, "[\(output.count)]"))
     case 13:
       _ = try fields.message(key, ValueInfoProto.self, &state, "[\(valueInfoCount)]")
       valueInfoCount += 1

@@ -40,7 +40,9 @@ struct ModelProto: ProtoMessage {
     }
   }
 
-  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError) {
+  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
+    throws(ReadError)
+  {
     switch key.number {
     case 1: irVersion = try fields.int64(key)
     case 2: producerName = try fields.string(key)

@@ -30,13 +30,16 @@ struct NodeProto: ProtoMessage {
     self.offset = offset
   }
 
-  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError) {
+  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
+    throws(ReadError)
+  {
     switch key.number {
     case 1: input.append(try fields.string(key))
     case 2: output.append(try fields.string(key))
     case 3: name = try fields.string(key)
     case 4: opType = try fields.string(key)
-    case 5: attribute.append(try fields.message(key, AttributeProto.self, &state, "[\(attribute.count)]"))
+    case 5:
+      attribute.append(try fields.message(key, AttributeProto.self, &state, "[\(attribute.count)]"))
     case 7: domain = try fields.string(key)
     default: try fields.skip(key)
     }

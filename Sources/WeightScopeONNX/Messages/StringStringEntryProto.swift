@@ -14,7 +14,9 @@ struct StringStringEntryProto: ProtoMessage, Equatable {
     }
   }
 
-  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError) {
+  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
+    throws(ReadError)
+  {
     switch key.number {
     case 1: self.key = try fields.string(key)
     case 2: value = try fields.string(key)
@@ -37,7 +39,9 @@ struct OperatorSetIdProto: ProtoMessage, Equatable {
     }
   }
 
-  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError) {
+  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
+    throws(ReadError)
+  {
     switch key.number {
     case 1: domain = try fields.string(key)
     case 2: version = try fields.int64(key)

@@ -61,7 +61,9 @@ struct TensorProto: ProtoMessage {
     self.offset = offset
   }
 
-  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError) {
+  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
+    throws(ReadError)
+  {
     switch key.number {
     case 1:
       let at = fields.reader.position
@@ -69,7 +71,8 @@ struct TensorProto: ProtoMessage {
       let limit = state.limits.tensorRank
       try fields.appendInt64s(key, to: &dims, limit: limit + 1)
       if dims.count > limit {
-        throw ReadError(.limitExceeded, at: at,
+        throw ReadError(
+          .limitExceeded, at: at,
           "more than \(limit) dimensions (Limits.tensorRank)")
       }
     case 2:
@@ -96,14 +99,16 @@ struct TensorProto: ProtoMessage {
       switch field {
       case .floatData: count = try fields.countScalars(key, element: .fixed32)
       case .doubleData: count = try fields.countScalars(key, element: .fixed64)
-      case .int32Data, .int64Data, .uint64Data: count = try fields.countScalars(key, element: .varint)
+      case .int32Data, .int64Data, .uint64Data:
+        count = try fields.countScalars(key, element: .varint)
       case .stringData:
         _ = try fields.lengthDelimited(key)
         count = 1...1
       }
       if let typedField, typedField != field { mixedTypedFields = true }
       typedField = field
-      typedCount = (typedCount.lowerBound + count.lowerBound)...(typedCount.upperBound + count.upperBound)
+      typedCount =
+        (typedCount.lowerBound + count.lowerBound)...(typedCount.upperBound + count.upperBound)
     }
   }
 
@@ -137,7 +142,9 @@ struct SparseTensorProto: ProtoMessage {
     self.offset = offset
   }
 
-  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError) {
+  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
+    throws(ReadError)
+  {
     switch key.number {
     case 1: values = try fields.message(key, TensorProto.self, &state)
     case 2: indices = try fields.message(key, TensorProto.self, &state)

@@ -15,7 +15,9 @@ struct ValueInfoProto: ProtoMessage {
     }
   }
 
-  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError) {
+  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
+    throws(ReadError)
+  {
     switch key.number {
     case 1: name = try fields.string(key)
     case 2: type = try fields.message(key, TypeProto.self, &state).value
@@ -52,7 +54,9 @@ struct TypeProto: ProtoMessage {
     }
   }
 
-  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError) {
+  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
+    throws(ReadError)
+  {
     switch key.number {
     case 1:
       let tensor = try fields.message(key, TensorType.self, &state)
@@ -85,7 +89,9 @@ struct TypeProto: ProtoMessage {
       }
     }
 
-    mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError) {
+    mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
+      throws(ReadError)
+    {
       switch key.number {
       case 1: elemType = try fields.int32(key)
       case 2: shape = try fields.message(key, TensorShapeProto.self, &state).dim
@@ -100,7 +106,9 @@ struct TypeProto: ProtoMessage {
 
     static func fieldName(_ number: Int) -> String? { number == 1 ? "elem_type" : nil }
 
-    mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError) {
+    mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
+      throws(ReadError)
+    {
       switch key.number {
       case 1: element = try fields.message(key, TypeProto.self, &state).value
       default: try fields.skip(key)
@@ -121,7 +129,9 @@ struct TypeProto: ProtoMessage {
       }
     }
 
-    mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError) {
+    mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
+      throws(ReadError)
+    {
       switch key.number {
       case 1: keyType = try fields.int32(key)
       case 2: valueType = try fields.message(key, TypeProto.self, &state).value
@@ -145,11 +155,14 @@ struct TensorShapeProto: ProtoMessage {
 
   static func fieldName(_ number: Int) -> String? { number == 1 ? "dim" : nil }
 
-  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError) {
+  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
+    throws(ReadError)
+  {
     switch key.number {
     case 1:
       guard dim.count < state.limits.tensorRank else {
-        throw ReadError(.limitExceeded, at: key.offset,
+        throw ReadError(
+          .limitExceeded, at: key.offset,
           "more than \(state.limits.tensorRank) dimensions (Limits.tensorRank)")
       }
       dim.append(try fields.message(key, DimensionProto.self, &state, "[\(dim.count)]").value)
@@ -170,7 +183,9 @@ struct TensorShapeProto: ProtoMessage {
       }
     }
 
-    mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError) {
+    mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
+      throws(ReadError)
+    {
       switch key.number {
       case 1: value = .value(try fields.int64(key))
       case 2: value = .param(try fields.string(key))

@@ -19,7 +19,8 @@ struct FieldKey: Sendable, Equatable {
     }
     let number = Int(raw >> 3)
     guard let wireType = WireType(rawValue: UInt8(raw & 7)) else {
-      throw ReadError(.malformed, at: offset, "wire type \(raw & 7) does not exist (field \(number))")
+      throw ReadError(
+        .malformed, at: offset, "wire type \(raw & 7) does not exist (field \(number))")
     }
     guard number != 0 else {
       throw ReadError(.malformed, at: offset, "field number 0 is not allowed")
@@ -28,7 +29,8 @@ struct FieldKey: Sendable, Equatable {
       throw ReadError(.malformed, at: offset, "field number \(number) is past 2^29 - 1")
     }
     guard wireType != .startGroup, wireType != .endGroup else {
-      throw ReadError(.unsupported, at: offset,
+      throw ReadError(
+        .unsupported, at: offset,
         "field \(number) is a group (wire type \(wireType.rawValue)), which ONNX never uses")
     }
     self.number = number

@@ -24,7 +24,8 @@ struct MessageReader {
     if reader.end >= reader.bytes.count {
       return ReadError(.truncated, at: offset, "\(what) runs past the end of the file")
     }
-    return ReadError(.malformed, at: offset,
+    return ReadError(
+      .malformed, at: offset,
       "\(what) runs past the end of the enclosing message at \(hex(reader.end))")
   }
 
@@ -33,7 +34,8 @@ struct MessageReader {
   /// Throws unless `key` has wire type `expected`.
   func expect(_ key: FieldKey, _ expected: WireType) throws(ReadError) {
     guard key.wireType == expected else {
-      throw ReadError(.malformed, at: key.offset,
+      throw ReadError(
+        .malformed, at: key.offset,
         "wire type \(key.wireType.name), expected \(expected.name)")
     }
   }
@@ -88,7 +90,8 @@ struct MessageReader {
   ///
   /// An error inside it gets `component` (`"[12]"` for a repeated field's element) prefixed.
   mutating func message<M: ProtoMessage>(
-    _ key: FieldKey, _: M.Type, _ state: inout ProtoState, _ component: @autoclosure () -> String = ""
+    _ key: FieldKey, _: M.Type, _ state: inout ProtoState,
+    _ component: @autoclosure () -> String = ""
   ) throws(ReadError) -> M {
     let bytes = try lengthDelimited(key)
     do {
@@ -118,7 +121,9 @@ struct MessageReader {
   ///
   /// - Returns: how many values this occurrence of the field held (all of them, kept or not).
   @discardableResult
-  mutating func appendInt64s(_ key: FieldKey, to values: inout [Int], limit: Int) throws(ReadError) -> Int {
+  mutating func appendInt64s(_ key: FieldKey, to values: inout [Int], limit: Int) throws(ReadError)
+    -> Int
+  {
     switch key.wireType {
     case .varint:
       let value = Int(truncatingIfNeeded: Int64(bitPattern: try Varint.read(&reader)))
@@ -134,7 +139,8 @@ struct MessageReader {
       }
       return count
     default:
-      throw ReadError(.malformed, at: key.offset,
+      throw ReadError(
+        .malformed, at: key.offset,
         "wire type \(key.wireType.name), expected varint or packed varints")
     }
   }
@@ -153,7 +159,8 @@ struct MessageReader {
       return 1...1
     }
     guard key.wireType == .lengthDelimited else {
-      throw ReadError(.malformed, at: key.offset,
+      throw ReadError(
+        .malformed, at: key.offset,
         "wire type \(key.wireType.name), expected \(element.name) or packed")
     }
     let packed = try payload()
@@ -161,7 +168,8 @@ struct MessageReader {
     case .fixed32, .fixed64:
       let width = element == .fixed32 ? 4 : 8
       guard packed.count % width == 0 else {
-        throw ReadError(.malformed, at: packed.start,
+        throw ReadError(
+          .malformed, at: packed.start,
           "packed \(element.name) payload of \(packed.count) bytes is not a multiple of \(width)")
       }
       return (packed.count / width)...(packed.count / width)

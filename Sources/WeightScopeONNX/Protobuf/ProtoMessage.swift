@@ -15,11 +15,13 @@ struct ProtoState {
   /// Counts a message starting at `offset` and one level of nesting.
   mutating func enter(at offset: Int) throws(ReadError) {
     guard depth < limits.protobufDepth else {
-      throw ReadError(.limitExceeded, at: offset,
+      throw ReadError(
+        .limitExceeded, at: offset,
         "messages nested deeper than \(limits.protobufDepth) (Limits.protobufDepth)")
     }
     guard messages < limits.protobufMessages else {
-      throw ReadError(.limitExceeded, at: offset,
+      throw ReadError(
+        .limitExceeded, at: offset,
         "more than \(limits.protobufMessages) messages (Limits.protobufMessages)")
     }
     depth += 1
@@ -43,7 +45,8 @@ protocol ProtoMessage {
   /// Called once with the offset of the message's first byte.
   mutating func begin(at offset: Int)
   /// Decodes one field (or skips it with `fields.skip(key)`).
-  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState) throws(ReadError)
+  mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
+    throws(ReadError)
 }
 
 extension ProtoMessage {

@@ -31,7 +31,8 @@ enum Varint {
           throw ReadError(.malformed, at: start, "varint longer than \(maxBytes) bytes")
         }
         if byte > 1 {
-          throw ReadError(.overflow, at: start, "varint overflows 64 bits (tenth byte \(hexByte(byte)))")
+          throw ReadError(
+            .overflow, at: start, "varint overflows 64 bits (tenth byte \(hexByte(byte)))")
         }
         result |= UInt64(byte) << 63
         break
@@ -65,7 +66,8 @@ enum Varint {
       index += 1
     }
     if run > 0 {
-      throw ReadError(.malformed, at: payload.end - run,
+      throw ReadError(
+        .malformed, at: payload.end - run,
         "packed varint runs past the end of its field")
     }
     return count
