@@ -31,6 +31,10 @@ let package = Package(
     .target(name: "WeightScopeAnalysis", dependencies: ["WeightScopeCore", "WeightScopeModel"]),
     // Architectures the user meant: nn.Sequential source and JSON/YAML specs.
     .target(name: "WeightScopeSpec", dependencies: ["WeightScopeCore"]),
+    // Specs against formulas and checkpoints: summaries, verification, budgets.
+    .target(
+      name: "WeightScopeCheck",
+      dependencies: ["WeightScopeCore", "WeightScopeModel", "WeightScopeAnalysis", "WeightScopeSpec"]),
     // Text and JSON renderings of an analysis.
     .target(name: "WeightScopeReport", dependencies: ["WeightScopeModel", "WeightScopeAnalysis"]),
 
@@ -47,6 +51,7 @@ let package = Package(
       name: "WeightScopeCommands",
       dependencies: [
         "WeightScopeCore", "WeightScope", "WeightScopeReport", "WeightScopeSpec",
+        "WeightScopeCheck",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "weightscope", dependencies: ["WeightScopeCommands"]),
@@ -58,6 +63,9 @@ let package = Package(
     .testTarget(name: "WeightScopeONNXTests", dependencies: ["WeightScopeONNX"], exclude: ["Fixtures"]),
     .testTarget(name: "WeightScopeAnalysisTests", dependencies: ["WeightScopeAnalysis", "WeightScopeReport"]),
     .testTarget(name: "WeightScopeSpecTests", dependencies: ["WeightScopeSpec"]),
+    .testTarget(
+      name: "WeightScopeCheckTests",
+      dependencies: ["WeightScopeCheck", "WeightScopeSpec", "WeightScopeAnalysis"]),
     .testTarget(
       name: "WeightScopeCommandsTests",
       dependencies: ["WeightScopeCommands", "WeightScope", "WeightScopeReport"]),

@@ -44,9 +44,33 @@ public func analyze(_ file: WeightFile) -> Analysis {
         Member(index: $0, info: file.tensors[$0], placement: placements[$0])
       }
       var inference = inferONNX(members: members)
-      if inference.kind == .unknown && !members.contains(where: { $0.placement.use != nil }) {
-        inference = inferPyTorch(
-          layer: name, shapes: shapes(of: members.map(\.index), placements, file))
+      if inference.kind == .unknown {
+        // Initializers that keep PyTorch's names but reach their operator through Slice,
+        // Concat or Transpose (an exported LSTM, an attention's MatMul) read as PyTorch's;
+        // graph-made tensors beside them (an LSTM's zero initial state) are constants.
+        var byPyTorchName: [Int: Placement] = [:]
+        var named: [String: [Int]] = [:]
+        for m in members where hasModuleName(m.info.name) {
+          let p = placePyTorch(m.info)
+          guard p.layer == name, p.role != .optimizerState else { continue }
+          byPyTorchName[m.index] = p
+          named[p.localName] = m.info.shape
+        }
+        let byName = inferPyTorch(layer: name, shapes: named)
+        if byName.kind != .unknown {
+          inference = byName
+          for m in members {
+            if let p = byPyTorchName[m.index] {
+              placements[m.index].role = p.role
+              placements[m.index].localName = p.localName
+            } else {
+              placements[m.index].role = .constant
+            }
+          }
+        } else if !members.contains(where: { $0.placement.use != nil }) {
+          inference = inferPyTorch(
+            layer: name, shapes: shapes(of: members.map(\.index), placements, file))
+        }
       }
       inferences[name] = inference
     } else {

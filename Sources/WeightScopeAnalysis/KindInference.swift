@@ -53,21 +53,34 @@ private func inferPyTorchThrowing(layer: String, shapes: [String: [Int]]) throws
   let weight = shapes["weight"]
   let bias = shapes["bias"]
   if let mean = shapes["running_mean"] ?? shapes["running_var"], mean.count == 1 {
+    let instance =
+      hints(layer, ["instance", "inorm"]) || words(layer).tokens.contains("in")
     let f = try Formula.batchNorm(
       numFeatures: mean[0], affine: weight != nil || bias != nil,
-      countsBatches: shapes["num_batches_tracked"] != nil)
+      countsBatches: shapes["num_batches_tracked"] != nil,
+      kind: instance ? .instancenorm : .batchnorm)
     var notes: [String] = []
+    if instance {
+      notes.append("read as InstanceNorm(track_running_stats=True) from the name; BatchNorm has the same tensors")
+    }
     if shapes["num_batches_tracked"] == nil {
       notes.append("no num_batches_tracked: saved without it (PyTorch before 0.4.1?)")
     }
-    return Inference(kind: .batchnorm, formula: f, notes: notes)
+    return Inference(kind: f.kind, formula: f, notes: notes)
   }
   guard let w = weight else {
     return Inference(kind: .unknown, notes: ["no weight to tell the layer's kind from"])
   }
   switch w.count {
   case 3, 4, 5:
-    let transposed = hints(layer, ["deconv", "transpose", "upconv"])
+    // A transposed convolution's bias has out = w[1] * groups entries, a convolution's w[0].
+    let biasSays = bias.flatMap { b -> Int? in
+      guard b.count == 1, b[0] != w[0], w[1] > 0, b[0] % w[1] == 0 else { return nil }
+      return b[0] / w[1]
+    }
+    let transposed =
+      biasSays != nil || hints(layer, ["deconv", "transpose", "upconv"])
+      || words(layer).tokens.contains { $0 == "up" || ($0.hasPrefix("up") && $0.dropFirst(2).first?.isNumber == true) }
     if w.count == 3 && hints(layer, ["bilinear", "bilin"]) {
       return Inference(
         kind: .bilinear,
@@ -76,9 +89,14 @@ private func inferPyTorchThrowing(layer: String, shapes: [String: [Int]]) throws
     var notes: [String] = []
     let f: Formula
     if transposed {
+      let groups = biasSays ?? 1
       f = try Formula.convTranspose(
-        inChannels: w[0], outChannels: w[1], kernel: Array(w[2...]), bias: bias != nil)
-      notes.append("read as a transposed convolution from the name; groups=1 assumed")
+        inChannels: w[0], outChannels: try mul(w[1], groups), kernel: Array(w[2...]),
+        groups: groups, bias: bias != nil)
+      notes.append(
+        biasSays != nil
+          ? "read as a transposed convolution: the bias has out_channels = weight.shape[1] * groups"
+          : "read as a transposed convolution from the name; groups=1 assumed")
     } else {
       f = try Formula.conv(
         inChannels: w[1], outChannels: w[0], kernel: Array(w[2...]), bias: bias != nil)
@@ -107,6 +125,17 @@ private func inferPyTorchThrowing(layer: String, shapes: [String: [Int]]) throws
       }
       return Inference(
         kind: .linear, formula: try Formula.linear(inFeatures: w[1], outFeatures: w[0]))
+    }
+    if hints(layer, ["layernorm", "layer_norm"]) || tokenHints(layer, prefixes: ["ln", "norm"]) {
+      return Inference(
+        kind: .layernorm, formula: try Formula.layerNorm(normalizedShape: w, bias: false),
+        notes: ["rank-2 weight without bias read as LayerNorm(bias=False) from the name"])
+    }
+    if hints(layer, ["bag"]) {
+      return Inference(
+        kind: .embeddingbag,
+        formula: try Formula.embedding(numEmbeddings: w[0], embeddingDim: w[1], bag: true),
+        notes: ["rank-2 weight without bias read as EmbeddingBag from the name"])
     }
     if hints(layer, ["embed", "wte", "wpe", "tok", "word", "position", "emb"]) {
       return Inference(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import WeightScope
 import WeightScopeAnalysis
+import WeightScopeCheck
 import WeightScopeCore
 import WeightScopeReport
 
@@ -29,6 +30,9 @@ public struct Inspect: ParsableCommand, OutputCommand {
   @Option(help: "Output format: text or json.")
   var format: OutputFormat = .text
 
+  @OptionGroup(title: "Budgets")
+  var budget: BudgetOptions
+
   public init() {}
 
   public func validate() throws {
@@ -55,6 +59,8 @@ public struct Inspect: ParsableCommand, OutputCommand {
         if !first { output.print("") }
         output.stdout += TextReport.render(analysis, options: TextReport.Options(tensors: tensors))
       }
+      budget.enforce(
+        BudgetSubject(analysis: analysis), label: path, json: format == .json, output: &output)
       first = false
     }
     return output
