@@ -18,6 +18,17 @@ public enum CheckpointPickle {
   ) throws(ReadError) -> CheckpointContents {
     do {
       let document = try PickleMachine.run(pickle, limits: limits)
+      return try read(document: document, storages: storages, limits: limits)
+    } catch {
+      throw error.within("data.pkl")
+    }
+  }
+
+  /// Interprets a pickle that has already been run; errors carry no `data.pkl` context.
+  static func read(
+    document: PickleDocument, storages: (String) -> StorageRecord?, limits: Limits
+  ) throws(ReadError) -> CheckpointContents {
+    do {
       var walker = CheckpointWalker(document: document, limits: limits)
       try walker.walk(document.root, path: [], section: "", declared: nil, depth: 0)
       var contents = CheckpointContents(
@@ -33,8 +44,6 @@ public enum CheckpointPickle {
         contents.tensors.append(tensor)
       }
       return contents
-    } catch {
-      throw error.within("data.pkl")
     }
   }
 
