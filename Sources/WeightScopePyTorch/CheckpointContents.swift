@@ -21,6 +21,8 @@ public struct CheckpointContents: Sendable, Equatable {
   public var tensors: [TensorInfo]
   public var facts: [FileFact]
   public var findings: [Finding]
+  /// The module tree, for a whole pickled module or a TorchScript archive.
+  public var modules: [ModuleInfo] = []
 
   public init(tensors: [TensorInfo] = [], facts: [FileFact] = [], findings: [Finding] = []) {
     self.tensors = tensors

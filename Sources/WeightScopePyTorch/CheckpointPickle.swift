@@ -33,6 +33,11 @@ public enum CheckpointPickle {
       try walker.walk(document.root, path: [], section: "", declared: nil, depth: 0)
       var contents = CheckpointContents(
         facts: walker.facts, findings: globalFindings(document) + walker.findings)
+      contents.modules = walker.modules
+      if let root = walker.modules.first {
+        let named = root.path.isEmpty ? root.className : "\(root.className) at \(root.path)"
+        contents.facts.append(FileFact("modules", "\(walker.modules.count), root \(named)"))
+      }
       var firstOnStorage: [String: String] = [:]
       for found in walker.tensors {
         var tensor = try resolve(found, storages: storages)
@@ -51,8 +56,16 @@ public enum CheckpointPickle {
   static func globalFindings(_ document: PickleDocument) -> [Finding] {
     var seen: Set<PickleGlobal> = []
     var findings: [Finding] = []
+    var scriptClasses: [String] = []
     for use in document.globals where !seen.contains(use.global) {
       seen.insert(use.global)
+      // TorchScript classes are compiled from the archive's `code/`, never imported.
+      if use.global.module == "__torch__" || use.global.module.hasPrefix("__torch__.")
+        || use.global.module == "torch.jit._pickle"
+      {
+        scriptClasses.append(use.global.description)
+        continue
+      }
       let uses = document.globals.filter { $0.global == use.global }
       let called = uses.contains(where: \.called)
       let how =
@@ -73,6 +86,14 @@ public enum CheckpointPickle {
             "global \(use.global) (\(how)) \(effect) when the file is loaded with pickle or "
               + "torch.load without weights_only", offset: use.offset))
       }
+    }
+    if !scriptClasses.isEmpty {
+      findings.append(
+        Finding(
+          .info, "torchscript.classes",
+          "\(scriptClasses.count) TorchScript classes and helpers (\(scriptClasses.prefix(3).joined(separator: ", "))"
+            + (scriptClasses.count > 3 ? ", ..." : "")
+            + "): torch.jit.load compiles the archive's code/, which this listing does not run"))
     }
     return findings
   }

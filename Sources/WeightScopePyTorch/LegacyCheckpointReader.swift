@@ -96,6 +96,7 @@ public enum LegacyCheckpointReader {
     file.facts.append(FileFact("storages", "\(keys.count), \(total) bytes"))
     file.facts += contents.facts
     file.findings = contents.findings
+    file.modules = contents.modules
     let unused = keys.filter { used[$0] == nil }
     if !unused.isEmpty {
       file.findings.append(

@@ -38,6 +38,7 @@ public enum PyTorchZipReader {
     file.tensors = contents.tensors
     file.facts = facts + contents.facts
     file.findings = contents.findings
+    file.modules = contents.modules
     return file
   }
 
