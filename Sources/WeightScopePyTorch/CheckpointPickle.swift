@@ -31,6 +31,9 @@ public enum CheckpointPickle {
     do {
       var walker = CheckpointWalker(document: document, limits: limits)
       try walker.walk(document.root, path: [], section: "", declared: nil, depth: 0)
+      if let sections = CheckpointSections.assign(&walker.tensors) {
+        walker.facts.append(sections)
+      }
       var contents = CheckpointContents(
         facts: walker.facts, findings: globalFindings(document) + walker.findings)
       contents.modules = walker.modules

@@ -90,7 +90,8 @@ struct CheckpointWalker {
     for entry in entries {
       let key = keyText(entry.key)
       var inner = section
-      if path.isEmpty, key.hasPrefix("optim") { inner = "optimizer" }
+      // Each top-level entry is a candidate section; `CheckpointSections` decides later.
+      if path.isEmpty, depth == 0 { inner = key }
       try walk(
         entry.value, path: path + [key], section: inner, declared: declared, depth: depth + 1)
     }
