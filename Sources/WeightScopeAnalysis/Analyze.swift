@@ -10,7 +10,8 @@ public func analyze(_ file: WeightFile) -> Analysis {
 
   // 1. Where each tensor belongs.
   var placer = ONNXPlacer()
-  var placements = file.tensors.map { onnx ? placer.place($0) : placePyTorch($0) }
+  let prefix = onnx ? nil : NamePrefix.detect(file.tensors)
+  var placements = file.tensors.map { onnx ? placer.place($0) : placePyTorch($0, prefix: prefix) }
 
   // 2. Layers in file order of their first tensor.
   var order: [String] = []
@@ -68,6 +69,7 @@ public func analyze(_ file: WeightFile) -> Analysis {
 
   // 5. Layers: counts, formula checks, notes.
   var findings = file.findings
+  if let prefix { findings.append(prefix.finding) }
   var layers: [Layer] = []
   for name in order {
     let indices = membersOf[name] ?? []
