@@ -53,6 +53,20 @@ public enum LegacyCheckpointReader {
     let keys = try storageKeys(keyDocument, at: keysStart)
 
     let used = try persistentStorages(object)
+    // Both lists must agree before any size is read: a storage's element size comes from the
+    // object pickle, and one wrong size would misplace every later header.
+    let listed = Set(keys)
+    for key in used.keys.sorted() where !listed.contains(key) {
+      throw ReadError(
+        .malformed, at: objectStart, "storage key '\(key)' is not in the storage key list",
+        context: "object pickle")
+    }
+    for key in keys where used[key] == nil {
+      throw ReadError(
+        .malformed, at: keysStart,
+        "storage '\(key)' is used by no tensor, so its element size is unknown",
+        context: "storage key list")
+    }
     var records: [String: StorageRecord] = [:]
     var total = 0
     for key in keys {
@@ -76,12 +90,6 @@ public enum LegacyCheckpointReader {
       try reader.skip(byteCount, "storage \(key)")
       total = try total.adding(byteCount, at: headerOffset, "storage bytes")
     }
-    for key in used.keys.sorted() where records[key] == nil {
-      throw ReadError(
-        .malformed, at: objectStart, "storage key '\(key)' is not in the storage key list",
-        context: "object pickle")
-    }
-
     var contents: CheckpointContents
     do {
       contents = try CheckpointPickle.read(
@@ -97,14 +105,6 @@ public enum LegacyCheckpointReader {
     file.facts += contents.facts
     file.findings = contents.findings
     file.modules = contents.modules
-    let unused = keys.filter { used[$0] == nil }
-    if !unused.isEmpty {
-      file.findings.append(
-        Finding(
-          .warning, "legacy.unused-storage",
-          "\(unused.count) storages in the key list are used by no tensor: "
-            + unused.prefix(5).joined(separator: ", "), offset: keysStart))
-    }
     if !reader.isAtEnd {
       file.findings.append(
         Finding(

@@ -92,7 +92,7 @@ struct TensorRebuild: Equatable {
       guard stride.allSatisfy({ $0 >= 0 }) else { throw fail("negative stride") }
       var requiresGrad = false
       if function.name == "_rebuild_qtensor" {
-        notes.append("quantizer=\(document.describe(arguments[4], budget: 8))")
+        notes += Self.quantizerNotes(arguments[4], in: document)
         requiresGrad = arguments.count > 5 && arguments[5] == .bool(true)
       } else if arguments.count > 4 {
         requiresGrad = arguments[4] == .bool(true)
@@ -132,6 +132,25 @@ struct TensorRebuild: Equatable {
     default:
       return nil
     }
+  }
+
+  /// `qscheme=per_tensor_affine`, `scale=0.05`, `zero_point=0` from `_rebuild_qtensor`'s
+  /// quantizer tuple; per-channel schemes give the axis (their scales are tensors).
+  static func quantizerNotes(_ value: PickleValue, in document: PickleDocument) -> [String] {
+    guard let fields = document.sequence(value), let scheme = fields.first?.globalValue else {
+      return ["quantizer=\(document.describe(value, budget: 8))"]
+    }
+    var notes = ["qscheme=\(scheme.name)"]
+    switch scheme.name {
+    case "per_tensor_affine", "per_tensor_symmetric":
+      if fields.count > 1 { notes.append("scale=\(document.describe(fields[1], budget: 1))") }
+      if fields.count > 2 { notes.append("zero_point=\(document.describe(fields[2], budget: 1))") }
+    case "per_channel_affine", "per_channel_symmetric", "per_channel_affine_float_qparams":
+      if fields.count > 3 { notes.append("axis=\(document.describe(fields[3], budget: 1))") }
+    default:
+      break
+    }
+    return notes
   }
 
   /// The key and element type of a `('storage', storage_type, key, location, numel)` id.
