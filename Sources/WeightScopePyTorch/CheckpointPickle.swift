@@ -37,6 +37,7 @@ public enum CheckpointPickle {
       var contents = CheckpointContents(
         facts: walker.facts, findings: globalFindings(document) + walker.findings)
       contents.modules = walker.modules
+      contents.moduleClasses = walker.moduleClasses
       if let root = walker.modules.first {
         let named = root.path.isEmpty ? root.className : "\(root.className) at \(root.path)"
         contents.facts.append(FileFact("modules", "\(walker.modules.count), root \(named)"))
@@ -50,6 +51,7 @@ public enum CheckpointPickle {
           firstOnStorage[found.rebuild.storageKey] = tensor.name
         }
         contents.tensors.append(tensor)
+        contents.requiresGrad.append(found.rebuild.requiresGrad)
       }
       return contents
     }

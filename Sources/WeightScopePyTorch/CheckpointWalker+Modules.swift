@@ -29,6 +29,7 @@ extension CheckpointWalker {
       className: torchScript ? Self.scriptClassName(callable) : callable.description)
     let slot = modules.count
     modules.append(info)
+    moduleClasses.append(callable)
     for attribute in attributes {
       guard case .string(let key) = attribute.key else { continue }
       switch key {

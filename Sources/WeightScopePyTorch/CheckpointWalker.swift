@@ -23,6 +23,8 @@ struct CheckpointWalker {
   var findings: [Finding] = []
   /// Modules of a whole pickled model or a TorchScript archive, in pickle order.
   var modules: [ModuleInfo] = []
+  /// The class global of each of ``modules``, for reading TorchScript class headers.
+  var moduleClasses: [PickleGlobal] = []
   private var walked: Set<Int> = []
   private var rebuilds: [Int: TensorRebuild?] = [:]
 
