@@ -21,7 +21,9 @@ public func analyze(_ file: WeightFile) -> Analysis {
     membersOf[p.layer, default: []].append(i)
   }
 
-  // 3. Each layer's kind and formula.
+  // 3. Each layer's kind and formula; the file's own modules, when it has them, give the class
+  // and the real hyperparameters.
+  let modules = file.modules.isEmpty ? [:] : modulesByLayer(file, prefix: prefix)
   var inferences: [String: Inference] = [:]
   for name in order {
     let indices = membersOf[name] ?? []
@@ -51,7 +53,8 @@ public func analyze(_ file: WeightFile) -> Analysis {
       }
       inferences[name] = inference
     } else {
-      inferences[name] = inferPyTorch(layer: name, shapes: shapes(of: indices, placements, file))
+      inferences[name] = inferPyTorch(
+        layer: name, shapes: shapes(of: indices, placements, file), module: modules[name])
     }
   }
 
