@@ -217,3 +217,45 @@ private let smallBNForms = [
     #expect(analysis.totals.trainable == 5_852_234)
   }
 }
+
+@Suite struct ModuleHyperparameterTests {
+  private func conv(_ weight: [Int], module: ModuleInfo) -> Analysis {
+    let elements = weight.reduce(1, *)
+    var file = WeightFile(
+      path: "net.pt", format: .pytorchZip,
+      tensors: [
+        TensorInfo(
+          name: "dw.weight", shape: weight, dtype: .float32, elements: elements,
+          bytes: elements * 4, declaredTrainable: true, declaredParameter: true)
+      ])
+    file.modules = [ModuleInfo(path: "", className: "__main__.Net"), module]
+    return analyze(file)
+  }
+
+  @Test func realGroupsReplaceTheAssumption() throws {
+    // A depthwise conv: the shapes alone cannot tell groups=8 from groups=1 with 1 input.
+    let module = ModuleInfo(
+      path: "dw", className: "torch.nn.modules.conv.Conv2d",
+      attributes: [
+        FileFact("in_channels", "8"), FileFact("out_channels", "8"),
+        FileFact("kernel_size", "(3, 3)"), FileFact("groups", "8"),
+      ])
+    let analysis = conv([8, 1, 3, 3], module: module)
+    let layer = try #require(analysis.layers.first { $0.name == "dw" })
+    #expect(layer.formula?.matches == true)
+    #expect(layer.formula?.text.contains("8/8") == true)
+    #expect(!layer.notes.contains { $0.contains("groups=1 assumed") })
+    #expect(layer.notes.contains { $0.contains("torch.nn.modules.conv.Conv2d") })
+  }
+
+  @Test func contradictingHyperparametersAreAFinding() throws {
+    let module = ModuleInfo(
+      path: "dw", className: "torch.nn.modules.conv.Conv2d",
+      attributes: [
+        FileFact("in_channels", "4"), FileFact("out_channels", "8"),
+        FileFact("kernel_size", "(3, 3)"), FileFact("groups", "1"),
+      ])
+    let analysis = conv([8, 3, 3, 3], module: module)
+    #expect(analysis.findings.contains { $0.code == "formula.mismatch" })
+  }
+}
