@@ -68,7 +68,7 @@ struct TensorRebuild: Equatable {
       let minimum =
         function.name == "_rebuild_tensor" ? 4 : function.name == "_rebuild_tensor_v3" ? 7 : 6
       guard arguments.count >= minimum else { throw fail("expected at least \(minimum) arguments") }
-      let (key, storageDType) = try Self.storage(arguments[0], in: document, fail)
+      let (key, storageDType, viewOffset) = try Self.storage(arguments[0], in: document, fail)
       var dtype = storageDType ?? .uint8
       var notes: [String] = []
       if function.name == "_rebuild_tensor_v3" {
@@ -82,10 +82,12 @@ struct TensorRebuild: Equatable {
       } else if storageDType == nil {
         throw fail("an untyped storage needs a dtype")
       }
-      guard case .int(let storageOffset) = arguments[1], storageOffset >= 0 else {
+      guard case .int(let offsetInView) = arguments[1], offsetInView >= 0 else {
         throw fail(
           "storage offset \(document.describe(arguments[1])) is not a non-negative integer")
       }
+      // A legacy storage view starts `viewOffset` elements into its root storage.
+      let storageOffset = try Int(offsetInView).adding(viewOffset, at: offset, "storage offset")
       let shape = try Self.integers(arguments[2], "size", in: document, limits: limits, fail)
       let stride = try Self.integers(arguments[3], "stride", in: document, limits: limits, fail)
       guard shape.count == stride.count else { throw fail("size and stride differ in length") }
@@ -98,7 +100,7 @@ struct TensorRebuild: Equatable {
         requiresGrad = arguments[4] == .bool(true)
       }
       self.init(
-        storageKey: key, dtype: dtype, storageOffset: Int(storageOffset), shape: shape,
+        storageKey: key, dtype: dtype, storageOffset: storageOffset, shape: shape,
         stride: stride,
         requiresGrad: requiresGrad, isParameter: nil, notes: notes, offset: offset)
     case ("torch._utils", "_rebuild_parameter"), ("torch._utils", "_rebuild_parameter_with_state"):
@@ -153,10 +155,14 @@ struct TensorRebuild: Equatable {
     return notes
   }
 
-  /// The key and element type of a `('storage', storage_type, key, location, numel)` id.
+  /// The key, element type and view offset of a `('storage', storage_type, key, location,
+  /// numel[, view_metadata])` persistent id.
+  ///
+  /// Legacy files may add `view_metadata` = `(view_key, offset, size)`: the tensor's storage is
+  /// a view `offset` elements into the root storage `key`; nil means no view (offset 0).
   private static func storage(
     _ value: PickleValue, in document: PickleDocument, _ fail: (String) -> ReadError
-  ) throws(ReadError) -> (String, DType?) {
+  ) throws(ReadError) -> (String, DType?, Int) {
     guard case .persistentID(let pid)? = document.node(value), let fields = document.sequence(pid),
       fields.count >= 3, fields[0] == .string("storage")
     else {
@@ -166,9 +172,24 @@ struct TensorRebuild: Equatable {
     else {
       throw fail("unknown storage type \(document.describe(fields[1]))")
     }
+    var viewOffset = 0
+    if fields.count >= 6, fields[5] != .none {
+      guard let view = document.sequence(fields[5]), view.count == 3,
+        case .int(let start) = view[1], start >= 0, case .int(let size) = view[2], size >= 0
+      else {
+        throw fail("view metadata \(document.describe(fields[5])) is not (key, offset, size)")
+      }
+      if case .int(let rootSize) = fields[4] {
+        let (end, overflow) = start.addingReportingOverflow(size)
+        guard !overflow, end <= rootSize else {
+          throw fail("view of \(size) elements at \(start) overruns its storage of \(rootSize)")
+        }
+      }
+      viewOffset = Int(start)
+    }
     switch fields[2] {
-    case .string(let key): return (key, dtype)
-    case .int(let key): return (String(key), dtype)
+    case .string(let key): return (key, dtype, viewOffset)
+    case .int(let key): return (String(key), dtype, viewOffset)
     default: throw fail("storage key \(document.describe(fields[2])) is not a string")
     }
   }
