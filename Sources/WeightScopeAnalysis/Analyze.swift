@@ -31,6 +31,11 @@ public func analyze(_ file: WeightFile) -> Analysis {
       inferences[name] = Inference(kind: .optimizer)
       continue
     }
+    if indices.allSatisfy({ placements[$0].role == .otherSection }) {
+      inferences[name] = Inference(
+        kind: .section, notes: ["a secondary section of the checkpoint: listed, not counted"])
+      continue
+    }
     if onnx {
       // An Add operand is a bias only beside a MatMul or Gemm weight.
       let linear = indices.contains {
@@ -90,6 +95,8 @@ public func analyze(_ file: WeightFile) -> Analysis {
       case .constant: layer.constants = saturatingAdd(layer.constants, n, &saturated)
       case .optimizerState:
         layer.optimizerState = saturatingAdd(layer.optimizerState, n, &saturated)
+      case .otherSection:
+        break
       default:
         if t.trainable {
           layer.trainable = saturatingAdd(layer.trainable, n, &saturated)
@@ -167,6 +174,7 @@ func decideTrainability(_ t: TensorInfo, role: TensorRole, knownLayer: Bool) -> 
 ) {
   switch role {
   case .optimizerState: return (false, .optimizer)
+  case .otherSection: return (false, .otherSection)
   case .constant: return (false, .constant)
   default: break
   }
@@ -243,6 +251,9 @@ func computeTotals(_ tensors: [AnalyzedTensor], findings: inout [Finding]) -> To
       continue
     case .optimizerState:
       totals.optimizerState = saturatingAdd(totals.optimizerState, n, &saturated)
+      continue
+    case .otherSection:
+      totals.otherSections = saturatingAdd(totals.otherSections, n, &saturated)
       continue
     default: break
     }

@@ -59,7 +59,13 @@ struct NamePrefix: Equatable {
 }
 
 /// Places a PyTorch tensor, naming its layer without the file's wrapper prefix.
+///
+/// A tensor of a secondary section (neither the model's `""` nor optimizer state) goes to one
+/// layer named after its section, as `otherSection`.
 func placePyTorch(_ t: TensorInfo, prefix: NamePrefix?) -> Placement {
+  if !t.section.isEmpty && !isOptimizerSection(t.section) {
+    return Placement(layer: t.section, localName: t.name, role: .otherSection)
+  }
   guard let prefix, t.section.isEmpty, t.name.hasPrefix(prefix.text) else {
     return placePyTorch(t)
   }

@@ -11,7 +11,8 @@ import WeightScopeModel
 /// 3. Of the other collections, the main one is the first present of ``preferred``
 ///    (`state_dict`, `model_state_dict`, `model`, `module`, ...), else the one with the most
 ///    tensors (the first on a tie). Its section becomes `""`.
-/// 4. Every other collection keeps its key as its section (`ema`, `teacher`).
+/// 4. Every other collection keeps its key as its section (`ema`, `teacher`): listed, and
+///    not counted as parameters.
 enum CheckpointSections {
   /// Keys that name the model weights, most specific first.
   static let preferred = [
@@ -44,10 +45,15 @@ enum CheckpointSections {
         main = key
       }
     }
-    var optimizerElements: [String: Int] = [:]
+    var elements: [String: Int] = [:]
     var optimizerLeaves: [String: Set<String>] = [:]
     for i in tensors.indices {
       let key = tensors[i].section
+      if !key.isEmpty && tensors[i].name != key {
+        let (sum, overflow) = elements[key, default: 0].addingReportingOverflow(
+          (try? elementCount(tensors[i].rebuild.shape)) ?? 0)
+        elements[key] = overflow ? Int.max : sum
+      }
       if key.isEmpty || tensors[i].name == key || key == main {
         tensors[i].section = ""
       } else if isOptimizer(key) {
@@ -55,21 +61,18 @@ enum CheckpointSections {
         tensors[i].section = section
         let leaf = tensors[i].name.split(separator: ".").last.map(String.init) ?? ""
         optimizerLeaves[key, default: []].insert(leaf)
-        let (sum, overflow) = optimizerElements[key, default: 0].addingReportingOverflow(
-          (try? elementCount(tensors[i].rebuild.shape)) ?? 0)
-        optimizerElements[key] = overflow ? Int.max : sum
       }
     }
     guard !order.isEmpty, order != [main] else { return nil }
     let parts = order.map { key -> String in
       let count = counts[key] ?? 0
-      if key == main { return "\(key) (\(count) tensors, model weights)" }
+      let size = "\(count) tensors, \(elements[key] ?? 0) elements"
+      if key == main { return "\(key) (\(size), model weights)" }
       if isOptimizer(key) {
         let leaves = optimizerLeaves[key] ?? []
-        return "\(key) (\(count) tensors, \(optimizerElements[key] ?? 0) elements, "
-          + "optimizer state\(optimizerKind(leaves).map { ", " + $0 } ?? ""))"
+        return "\(key) (\(size), optimizer state\(optimizerKind(leaves).map { ", " + $0 } ?? ""))"
       }
-      return "\(key) (\(count) tensors)"
+      return "\(key) (\(size), not counted)"
     }
     return FileFact("sections", parts.joined(separator: "; "))
   }

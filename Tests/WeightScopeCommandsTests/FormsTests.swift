@@ -91,7 +91,7 @@ private let smallBNForms = [
     #expect(state.allSatisfy { !$0.trainable && section.hasPrefix($0.info.section) })
     let sections = try #require(analysis.file.facts.first { $0.key == "sections" })
     let weights = try #require(ref["weights_section"] as? String)
-    #expect(sections.value.contains("\(weights) (15 tensors, model weights)"))
+    #expect(sections.value.contains("\(weights) (15 tensors, 1644 elements, model weights)"))
     #expect(sections.value.contains("Adam"))
     #expect(analysis.file.facts.contains { $0.key == "epoch" && $0.value == "3" })
     #expect(analysis.file.facts.contains { $0.key == "global_step" && $0.value == "120" })
@@ -257,5 +257,34 @@ private let smallBNForms = [
       ])
     let analysis = conv([8, 3, 3, 3], module: module)
     #expect(analysis.findings.contains { $0.code == "formula.mismatch" })
+  }
+}
+
+@Suite struct SecondarySectionTests {
+  @Test func emaCopyIsListedNotCounted() throws {
+    func tensor(_ name: String, _ shape: [Int], section: String = "") -> TensorInfo {
+      let n = shape.reduce(1, *)
+      return TensorInfo(
+        name: name, shape: shape, dtype: .float32, elements: n, bytes: n * 4, section: section)
+    }
+    let file = WeightFile(
+      path: "train.pt", format: .pytorchZip,
+      tensors: [
+        tensor("model.fc.weight", [10, 16]), tensor("model.fc.bias", [10]),
+        tensor("ema.fc.weight", [10, 16], section: "ema"),
+        tensor("ema.fc.bias", [10], section: "ema"),
+        tensor("optimizer.state.0.exp_avg", [10, 16], section: "optimizer"),
+      ])
+    let analysis = analyze(file)
+    #expect(analysis.totals.trainable == 170)
+    #expect(analysis.totals.parameters == 170)
+    #expect(analysis.totals.otherSections == 170)
+    #expect(analysis.totals.optimizerState == 160)
+    #expect(analysis.totals.elements == 500)
+    #expect(analysis.layers.map(\.name) == ["fc", "ema", "optimizer"])
+    #expect(analysis.layers.map(\.kind) == [.linear, .section, .optimizer])
+    let ema = analysis.tensors.filter { $0.info.section == "ema" }
+    #expect(ema.allSatisfy { $0.role == .otherSection && !$0.trainable && !$0.isParameter })
+    #expect(analysis.findings.contains { $0.code == "naming.prefix" })
   }
 }

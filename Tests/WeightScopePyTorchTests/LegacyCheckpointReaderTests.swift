@@ -4,39 +4,6 @@ import WeightScopeModel
 
 @testable import WeightScopePyTorch
 
-/// Writes pickle protocol 2 opcodes by hand, to build legacy files opcode by opcode.
-private struct PickleWriter {
-  var bytes: [UInt8] = [0x80, 2]
-
-  /// One opcode byte: `"X"`, or `"\u{8a}"` for the ones outside ASCII.
-  mutating func op(_ code: Character) {
-    bytes.append(code.unicodeScalars.first.map { UInt8(truncatingIfNeeded: $0.value) } ?? 0)
-  }
-  mutating func string(_ text: String) {
-    op("X")
-    let utf8 = Array(text.utf8)
-    withUnsafeBytes(of: UInt32(utf8.count).littleEndian) { bytes += $0 }
-    bytes += utf8
-  }
-  mutating func int(_ value: Int) {
-    op("J")
-    withUnsafeBytes(of: Int32(value).littleEndian) { bytes += $0 }
-  }
-  mutating func global(_ module: String, _ name: String) {
-    op("c")
-    bytes += Array("\(module)\n\(name)\n".utf8)
-  }
-  mutating func tuple(_ items: [Int]) {
-    op("(")
-    for item in items { int(item) }
-    op("t")
-  }
-  mutating func stop() -> [UInt8] {
-    op(".")
-    return bytes
-  }
-}
-
 /// A legacy file holding `{"a": view, "b": tensor}` over one float storage of 10 elements.
 ///
 /// `a` is a [2, 3] tensor in a view `viewStart` elements into the storage, `viewSize` long.
@@ -58,34 +25,9 @@ private func legacyFile(viewStart: Int, viewSize: Int, storageBytes: UInt8 = 0) 
     ("a", true, [2, 3], [3, 1]), ("b", false, [4], [1]),
   ] {
     object.string(name)
-    object.global("torch._utils", "_rebuild_tensor_v2")
-    object.op("(")
-    object.op("(")
-    object.string("storage")
-    object.global("torch", "FloatStorage")
-    object.string("140000")
-    object.string("cpu")
-    object.int(10)
-    if view {
-      object.op("(")
-      object.string("140016")
-      object.int(viewStart)
-      object.int(viewSize)
-      object.op("t")
-    } else {
-      object.op("N")
-    }
-    object.op("t")
-    object.op("Q")
-    object.int(0)
-    object.tuple(shape)
-    object.tuple(stride)
-    object.op("\u{89}")
-    object.global("collections", "OrderedDict")
-    object.op(")")
-    object.op("R")
-    object.op("t")
-    object.op("R")
+    object.tensor(
+      key: "140000", numel: 10, shape: shape, stride: stride,
+      view: view ? ("140016", viewStart, viewSize) : nil)
     object.op("s")
   }
   var keys = PickleWriter()
