@@ -7,9 +7,11 @@ public enum CheckpointPickle {
   /// Interprets a `torch.save` `data.pkl`: runs the restricted machine, then walks the result.
   ///
   /// Tensors are named by their dotted path through nested dicts, lists and tuples
-  /// (`layer1.0.conv1.weight`, `model.fc.bias`), in pickle order. Tensors under a top-level key
-  /// starting with `optim` get section `optimizer`. Only the pickle is read; `storages` answers
-  /// the size of each storage record, which every tensor must fit.
+  /// (`layer1.0.conv1.weight`, `model.fc.bias`), in pickle order. Each top-level collection is
+  /// a section, decided by ``CheckpointSections``: the model weights `""`, optimizer state,
+  /// and secondary copies under their own key. A whole pickled module or a TorchScript object
+  /// also gives its module tree. Only the pickle is read; `storages` answers the size of each
+  /// storage record, which every tensor must fit.
   ///
   /// - Throws: ``ReadError`` with context `data.pkl` for a pickle that cannot be run, a tensor
   ///   whose storage record is missing or too small, or a malformed rebuild call.
