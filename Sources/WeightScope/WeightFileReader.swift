@@ -42,7 +42,7 @@ public enum WeightFileReader {
     case .zip:
       return try PyTorchZipReader.read(bytes, path: path, limits: limits)
     case .legacyPickle:
-      throw ReadError(.unsupported, at: 0, "PyTorch's legacy (pre-1.6) format is recognized but not read yet; re-save with torch.save(..., _use_new_zipfile_serialization=True)")
+      return try LegacyCheckpointReader.read(bytes, path: path, limits: limits)
     case .onnx:
       return try ONNXReader.read(bytes, path: path, limits: limits)
     case .unknown:

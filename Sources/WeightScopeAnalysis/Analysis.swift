@@ -6,6 +6,8 @@ import WeightScopeModel
 public enum TrainabilityRule: String, Sendable, Equatable, Hashable, Codable, CaseIterable {
   /// Optimizer state stored beside the model: not a parameter at all.
   case optimizer
+  /// A secondary collection beside the model weights (an EMA copy): not counted.
+  case otherSection = "other-section"
   /// An ONNX shape, axes or index operand: not a parameter at all.
   case constant
   /// The file says so (`requires_grad`, parameter vs buffer).
@@ -27,6 +29,7 @@ public enum TrainabilityRule: String, Sendable, Equatable, Hashable, Codable, Ca
   public var text: String {
     switch self {
     case .optimizer: "optimizer state: not a model parameter"
+    case .otherSection: "secondary section (EMA copy, teacher): not counted"
     case .constant: "graph constant (shape, axes or index operand): not a parameter"
     case .declared: "the file declares it"
     case .runningStat: "running statistic: non-trainable"
@@ -53,7 +56,9 @@ public struct AnalyzedTensor: Sendable, Equatable, Codable {
   public var rule: TrainabilityRule
 
   /// A parameter or buffer of the model: neither a constant nor optimizer state.
-  public var isParameter: Bool { role != .constant && role != .optimizerState }
+  public var isParameter: Bool {
+    role != .constant && role != .optimizerState && role != .otherSection
+  }
   /// Elements this tensor adds to the totals: 0 when it shares an earlier tensor's storage.
   public var countedElements: Int { info.sharedWith == nil ? info.elements : 0 }
   /// Bytes this tensor adds to the totals: 0 when it shares an earlier tensor's storage.
@@ -93,7 +98,8 @@ public struct Layer: Sendable, Equatable, Codable {
   public var notes: [String]
 }
 
-/// Counts over the whole file. `elements` = `parameters` + `constants` + `optimizerState`.
+/// Counts over the whole file. `elements` = `parameters` + `constants` + `optimizerState` +
+/// `otherSections`.
 public struct Totals: Sendable, Equatable, Codable {
   /// Where the non-trainable parameters come from.
   public struct NonTrainable: Sendable, Equatable, Codable {
@@ -120,6 +126,8 @@ public struct Totals: Sendable, Equatable, Codable {
   public var nonTrainableBreakdown = NonTrainable()
   public var constants = 0
   public var optimizerState = 0
+  /// Elements of secondary sections (an EMA copy, a teacher model), never counted as parameters.
+  public var otherSections = 0
   public var bytes = 0
   /// Per dtype, in the order first seen.
   public var byDType: [DTypeCount] = []

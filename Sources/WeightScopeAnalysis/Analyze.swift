@@ -10,7 +10,8 @@ public func analyze(_ file: WeightFile) -> Analysis {
 
   // 1. Where each tensor belongs.
   var placer = ONNXPlacer()
-  var placements = file.tensors.map { onnx ? placer.place($0) : placePyTorch($0) }
+  let prefix = onnx ? nil : NamePrefix.detect(file.tensors)
+  var placements = file.tensors.map { onnx ? placer.place($0) : placePyTorch($0, prefix: prefix) }
 
   // 2. Layers in file order of their first tensor.
   var order: [String] = []
@@ -20,12 +21,19 @@ public func analyze(_ file: WeightFile) -> Analysis {
     membersOf[p.layer, default: []].append(i)
   }
 
-  // 3. Each layer's kind and formula.
+  // 3. Each layer's kind and formula; the file's own modules, when it has them, give the class
+  // and the real hyperparameters.
+  let modules = file.modules.isEmpty ? [:] : modulesByLayer(file, prefix: prefix)
   var inferences: [String: Inference] = [:]
   for name in order {
     let indices = membersOf[name] ?? []
     if indices.allSatisfy({ placements[$0].role == .optimizerState }) {
       inferences[name] = Inference(kind: .optimizer)
+      continue
+    }
+    if indices.allSatisfy({ placements[$0].role == .otherSection }) {
+      inferences[name] = Inference(
+        kind: .section, notes: ["a secondary section of the checkpoint: listed, not counted"])
       continue
     }
     if onnx {
@@ -74,7 +82,8 @@ public func analyze(_ file: WeightFile) -> Analysis {
       }
       inferences[name] = inference
     } else {
-      inferences[name] = inferPyTorch(layer: name, shapes: shapes(of: indices, placements, file))
+      inferences[name] = inferPyTorch(
+        layer: name, shapes: shapes(of: indices, placements, file), module: modules[name])
     }
   }
 
@@ -92,6 +101,7 @@ public func analyze(_ file: WeightFile) -> Analysis {
 
   // 5. Layers: counts, formula checks, notes.
   var findings = file.findings
+  if let prefix { findings.append(prefix.finding) }
   var layers: [Layer] = []
   for name in order {
     let indices = membersOf[name] ?? []
@@ -109,6 +119,8 @@ public func analyze(_ file: WeightFile) -> Analysis {
       case .constant: layer.constants = saturatingAdd(layer.constants, n, &saturated)
       case .optimizerState:
         layer.optimizerState = saturatingAdd(layer.optimizerState, n, &saturated)
+      case .otherSection:
+        break
       default:
         if t.trainable {
           layer.trainable = saturatingAdd(layer.trainable, n, &saturated)
@@ -186,6 +198,7 @@ func decideTrainability(_ t: TensorInfo, role: TensorRole, knownLayer: Bool) -> 
 ) {
   switch role {
   case .optimizerState: return (false, .optimizer)
+  case .otherSection: return (false, .otherSection)
   case .constant: return (false, .constant)
   default: break
   }
@@ -262,6 +275,9 @@ func computeTotals(_ tensors: [AnalyzedTensor], findings: inout [Finding]) -> To
       continue
     case .optimizerState:
       totals.optimizerState = saturatingAdd(totals.optimizerState, n, &saturated)
+      continue
+    case .otherSection:
+      totals.otherSections = saturatingAdd(totals.otherSections, n, &saturated)
       continue
     default: break
     }

@@ -20,12 +20,14 @@ public enum LayerKind: String, Sendable, Equatable, Hashable, Codable, CaseItera
   case constants
   /// Optimizer state stored beside the model.
   case optimizer
+  /// A secondary collection beside the model weights (an EMA copy, a teacher model).
+  case section
   case unknown
 
   /// Whether the analysis knows a formula for this kind.
   public var hasFormula: Bool {
     switch self {
-    case .constants, .optimizer, .unknown: false
+    case .constants, .optimizer, .section, .unknown: false
     default: true
     }
   }

@@ -11,6 +11,9 @@ public enum DType: String, Sendable, Equatable, Hashable, Codable, CaseIterable 
   case uint8, uint16, uint32, uint64
   case bool
   case qint8, quint8, qint32, quint4x2, quint2x4
+  /// PyTorch's uninterpreted bit containers (`torch.bits8`, `torch.bits16`, and the packed
+  /// `bits1x8`, `bits2x4`, `bits4x2`): raw bits with no arithmetic meaning.
+  case bits8, bits16, bits1x8, bits2x4, bits4x2
   /// 4-bit integers, two to a byte (ONNX `INT4`/`UINT4`).
   case int4, uint4
   /// ONNX `FLOAT4E2M1`: 4-bit floats, two to a byte.
@@ -28,9 +31,10 @@ public enum DType: String, Sendable, Equatable, Hashable, Codable, CaseIterable 
     case .float64, .int64, .uint64, .complex64: return 64
     case .complex128: return 128
     case .float32, .int32, .uint32, .qint32, .complex32: return 32
-    case .float16, .bfloat16, .int16, .uint16: return 16
+    case .float16, .bfloat16, .int16, .uint16, .bits16: return 16
     case .float8_e4m3fn, .float8_e4m3fnuz, .float8_e5m2, .float8_e5m2fnuz, .float8_e8m0fnu,
-      .int8, .uint8, .bool, .qint8, .quint8, .quint4x2, .quint2x4, .float4_e2m1fn_x2:
+      .int8, .uint8, .bool, .qint8, .quint8, .quint4x2, .quint2x4, .float4_e2m1fn_x2,
+      .bits8, .bits1x8, .bits2x4, .bits4x2:
       return 8
     case .float6_e2m3, .float6_e3m2: return 6
     case .int4, .uint4, .float4_e2m1: return 4

@@ -9,6 +9,9 @@ public enum TensorRole: String, Sendable, Equatable, Hashable, Codable, CaseIter
   /// An ONNX shape, axes or index operand, or another non-weight tensor.
   case constant
   case optimizerState = "optimizer_state"
+  /// A tensor of a secondary collection beside the model weights (an EMA copy, a teacher
+  /// model): listed, never counted as a parameter.
+  case otherSection = "other_section"
   case other
 }
 

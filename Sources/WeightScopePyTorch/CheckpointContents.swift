@@ -1,3 +1,4 @@
+import WeightScopePickle
 import WeightScopeModel
 
 /// A storage record in a checkpoint archive (`<top>/data/<key>`).
@@ -21,6 +22,12 @@ public struct CheckpointContents: Sendable, Equatable {
   public var tensors: [TensorInfo]
   public var facts: [FileFact]
   public var findings: [Finding]
+  /// The module tree, for a whole pickled module or a TorchScript archive.
+  public var modules: [ModuleInfo] = []
+  /// The class global of each of ``modules``.
+  var moduleClasses: [PickleGlobal] = []
+  /// `requires_grad` of each of ``tensors`` as its rebuild call states it.
+  var requiresGrad: [Bool] = []
 
   public init(tensors: [TensorInfo] = [], facts: [FileFact] = [], findings: [Finding] = []) {
     self.tensors = tensors

@@ -7,9 +7,11 @@ public enum CheckpointPickle {
   /// Interprets a `torch.save` `data.pkl`: runs the restricted machine, then walks the result.
   ///
   /// Tensors are named by their dotted path through nested dicts, lists and tuples
-  /// (`layer1.0.conv1.weight`, `model.fc.bias`), in pickle order. Tensors under a top-level key
-  /// starting with `optim` get section `optimizer`. Only the pickle is read; `storages` answers
-  /// the size of each storage record, which every tensor must fit.
+  /// (`layer1.0.conv1.weight`, `model.fc.bias`), in pickle order. Each top-level collection is
+  /// a section, decided by ``CheckpointSections``: the model weights `""`, optimizer state,
+  /// and secondary copies under their own key. A whole pickled module or a TorchScript object
+  /// also gives its module tree. Only the pickle is read; `storages` answers the size of each
+  /// storage record, which every tensor must fit.
   ///
   /// - Throws: ``ReadError`` with context `data.pkl` for a pickle that cannot be run, a tensor
   ///   whose storage record is missing or too small, or a malformed rebuild call.
@@ -18,10 +20,30 @@ public enum CheckpointPickle {
   ) throws(ReadError) -> CheckpointContents {
     do {
       let document = try PickleMachine.run(pickle, limits: limits)
+      return try read(document: document, storages: storages, limits: limits)
+    } catch {
+      throw error.within("data.pkl")
+    }
+  }
+
+  /// Interprets a pickle that has already been run; errors carry no `data.pkl` context.
+  static func read(
+    document: PickleDocument, storages: (String) -> StorageRecord?, limits: Limits
+  ) throws(ReadError) -> CheckpointContents {
+    do {
       var walker = CheckpointWalker(document: document, limits: limits)
       try walker.walk(document.root, path: [], section: "", declared: nil, depth: 0)
+      if let sections = CheckpointSections.assign(&walker.tensors) {
+        walker.facts.append(sections)
+      }
       var contents = CheckpointContents(
         facts: walker.facts, findings: globalFindings(document) + walker.findings)
+      contents.modules = walker.modules
+      contents.moduleClasses = walker.moduleClasses
+      if let root = walker.modules.first {
+        let named = root.path.isEmpty ? root.className : "\(root.className) at \(root.path)"
+        contents.facts.append(FileFact("modules", "\(walker.modules.count), root \(named)"))
+      }
       var firstOnStorage: [String: String] = [:]
       for found in walker.tensors {
         var tensor = try resolve(found, storages: storages)
@@ -31,10 +53,9 @@ public enum CheckpointPickle {
           firstOnStorage[found.rebuild.storageKey] = tensor.name
         }
         contents.tensors.append(tensor)
+        contents.requiresGrad.append(found.rebuild.requiresGrad)
       }
       return contents
-    } catch {
-      throw error.within("data.pkl")
     }
   }
 
@@ -42,8 +63,16 @@ public enum CheckpointPickle {
   static func globalFindings(_ document: PickleDocument) -> [Finding] {
     var seen: Set<PickleGlobal> = []
     var findings: [Finding] = []
+    var scriptClasses: [String] = []
     for use in document.globals where !seen.contains(use.global) {
       seen.insert(use.global)
+      // TorchScript classes are compiled from the archive's `code/`, never imported.
+      if use.global.module == "__torch__" || use.global.module.hasPrefix("__torch__.")
+        || use.global.module == "torch.jit._pickle"
+      {
+        scriptClasses.append(use.global.description)
+        continue
+      }
       let uses = document.globals.filter { $0.global == use.global }
       let called = uses.contains(where: \.called)
       let how =
@@ -64,6 +93,14 @@ public enum CheckpointPickle {
             "global \(use.global) (\(how)) \(effect) when the file is loaded with pickle or "
               + "torch.load without weights_only", offset: use.offset))
       }
+    }
+    if !scriptClasses.isEmpty {
+      findings.append(
+        Finding(
+          .info, "torchscript.classes",
+          "\(scriptClasses.count) TorchScript classes and helpers (\(scriptClasses.prefix(3).joined(separator: ", "))"
+            + (scriptClasses.count > 3 ? ", ..." : "")
+            + "): torch.jit.load compiles the archive's code/, which this listing does not run"))
     }
     return findings
   }

@@ -21,6 +21,10 @@ struct CheckpointWalker {
   var tensors: [FoundTensor] = []
   var facts: [FileFact] = []
   var findings: [Finding] = []
+  /// Modules of a whole pickled model or a TorchScript archive, in pickle order.
+  var modules: [ModuleInfo] = []
+  /// The class global of each of ``modules``, for reading TorchScript class headers.
+  var moduleClasses: [PickleGlobal] = []
   private var walked: Set<Int> = []
   private var rebuilds: [Int: TensorRebuild?] = [:]
 
@@ -88,7 +92,8 @@ struct CheckpointWalker {
     for entry in entries {
       let key = keyText(entry.key)
       var inner = section
-      if path.isEmpty, key.hasPrefix("optim") { inner = "optimizer" }
+      // Each top-level entry is a candidate section; `CheckpointSections` decides later.
+      if path.isEmpty, depth == 0 { inner = key }
       try walk(
         entry.value, path: path + [key], section: inner, declared: declared, depth: depth + 1)
     }
@@ -124,6 +129,9 @@ struct CheckpointWalker {
           "\(name.isEmpty ? "the checkpoint" : name): \(callable.map(\.description) ?? "") is not read; "
             + "this tensor is not listed", offset: document.offset(of: value)))
     default:
+      if try walk(module: object, value: value, path: path, section: section, depth: depth) {
+        return
+      }
       let name = path.joined(separator: ".")
       findings.append(
         Finding(
@@ -131,25 +139,11 @@ struct CheckpointWalker {
           "\(name.isEmpty ? "the checkpoint" : name): \(callable.map(\.description) ?? "an object") "
             + "call not interpreted: \(document.describe(value, budget: 12))",
           offset: document.offset(of: value)))
-      // A pickled nn.Module keeps its tensors in `_parameters` and `_buffers`, its children in
-      // `_modules`; their names are the module's attribute path.
-      if let state = object.state, case .dict(let attributes)? = moduleAttributes(state) {
-        for attribute in attributes {
-          let flag: Bool?
-          switch attribute.key {
-          case .string("_parameters"): flag = true
-          case .string("_buffers"): flag = false
-          case .string("_modules"): flag = nil
-          default: continue
-          }
-          try walk(attribute.value, path: path, section: section, declared: flag, depth: depth + 1)
-        }
-      }
     }
   }
 
   /// The attribute dict of a BUILD state: the dict itself, or the first of a `(dict, slots)` pair.
-  private func moduleAttributes(_ state: PickleValue) -> PickleNode? {
+  func moduleAttributes(_ state: PickleValue) -> PickleNode? {
     switch document.node(state) {
     case .dict?: return document.node(state)
     case .tuple(let pair)?: return pair.first.flatMap { document.node($0) }
@@ -158,7 +152,7 @@ struct CheckpointWalker {
   }
 
   /// The rebuild call `value` is, parsed once per node.
-  private mutating func tensor(_ value: PickleValue, name: String) throws(ReadError)
+  mutating func tensor(_ value: PickleValue, name: String) throws(ReadError)
     -> TensorRebuild?
   {
     guard case .node(let id) = value else { return nil }
@@ -172,7 +166,7 @@ struct CheckpointWalker {
     }
   }
 
-  private func keyText(_ key: PickleValue) -> String {
+  func keyText(_ key: PickleValue) -> String {
     switch key {
     case .string(let text): return text
     case .int(let number): return String(number)

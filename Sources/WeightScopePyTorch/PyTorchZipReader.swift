@@ -21,10 +21,15 @@ public enum PyTorchZipReader {
 
     let isTorchScript = zip.entry(relative: "constants.pkl") != nil
       || zip.entries.contains { $0.name.hasPrefix(zip.topFolder + "/code/") }
-    let contents = try CheckpointPickle.read(pickle, storages: { key in
+    var contents = try CheckpointPickle.read(pickle, storages: { key in
       guard let record = zip.entry(relative: "data/" + key) else { return nil }
       return StorageRecord(key: key, byteCount: record.uncompressedSize)
     }, limits: limits)
+
+    var scriptFindings: [Finding] = []
+    if isTorchScript {
+      scriptFindings = TorchScriptModules.complete(&contents, zip: zip, limits: limits)
+    }
 
     var facts = [FileFact("archive", "\(zip.entries.count) entries in folder \"\(zip.topFolder)\"\(zip.isZip64 ? ", zip64" : "")")]
     for (name, key) in [("version", "format version"), (".data/version", "format version"), ("byteorder", "byte order")] {
@@ -37,7 +42,8 @@ public enum PyTorchZipReader {
     var file = WeightFile(path: path, format: isTorchScript ? .torchscript : .pytorchZip)
     file.tensors = contents.tensors
     file.facts = facts + contents.facts
-    file.findings = contents.findings
+    file.findings = contents.findings + scriptFindings
+    file.modules = contents.modules
     return file
   }
 

@@ -68,7 +68,7 @@ struct TensorRebuild: Equatable {
       let minimum =
         function.name == "_rebuild_tensor" ? 4 : function.name == "_rebuild_tensor_v3" ? 7 : 6
       guard arguments.count >= minimum else { throw fail("expected at least \(minimum) arguments") }
-      let (key, storageDType) = try Self.storage(arguments[0], in: document, fail)
+      let (key, storageDType, viewOffset) = try Self.storage(arguments[0], in: document, fail)
       var dtype = storageDType ?? .uint8
       var notes: [String] = []
       if function.name == "_rebuild_tensor_v3" {
@@ -82,23 +82,25 @@ struct TensorRebuild: Equatable {
       } else if storageDType == nil {
         throw fail("an untyped storage needs a dtype")
       }
-      guard case .int(let storageOffset) = arguments[1], storageOffset >= 0 else {
+      guard case .int(let offsetInView) = arguments[1], offsetInView >= 0 else {
         throw fail(
           "storage offset \(document.describe(arguments[1])) is not a non-negative integer")
       }
+      // A legacy storage view starts `viewOffset` elements into its root storage.
+      let storageOffset = try Int(offsetInView).adding(viewOffset, at: offset, "storage offset")
       let shape = try Self.integers(arguments[2], "size", in: document, limits: limits, fail)
       let stride = try Self.integers(arguments[3], "stride", in: document, limits: limits, fail)
       guard shape.count == stride.count else { throw fail("size and stride differ in length") }
       guard stride.allSatisfy({ $0 >= 0 }) else { throw fail("negative stride") }
       var requiresGrad = false
       if function.name == "_rebuild_qtensor" {
-        notes.append("quantizer=\(document.describe(arguments[4], budget: 8))")
+        notes += Self.quantizerNotes(arguments[4], in: document)
         requiresGrad = arguments.count > 5 && arguments[5] == .bool(true)
       } else if arguments.count > 4 {
         requiresGrad = arguments[4] == .bool(true)
       }
       self.init(
-        storageKey: key, dtype: dtype, storageOffset: Int(storageOffset), shape: shape,
+        storageKey: key, dtype: dtype, storageOffset: storageOffset, shape: shape,
         stride: stride,
         requiresGrad: requiresGrad, isParameter: nil, notes: notes, offset: offset)
     case ("torch._utils", "_rebuild_parameter"), ("torch._utils", "_rebuild_parameter_with_state"):
@@ -134,10 +136,33 @@ struct TensorRebuild: Equatable {
     }
   }
 
-  /// The key and element type of a `('storage', storage_type, key, location, numel)` id.
+  /// `qscheme=per_tensor_affine`, `scale=0.05`, `zero_point=0` from `_rebuild_qtensor`'s
+  /// quantizer tuple; per-channel schemes give the axis (their scales are tensors).
+  static func quantizerNotes(_ value: PickleValue, in document: PickleDocument) -> [String] {
+    guard let fields = document.sequence(value), let scheme = fields.first?.globalValue else {
+      return ["quantizer=\(document.describe(value, budget: 8))"]
+    }
+    var notes = ["qscheme=\(scheme.name)"]
+    switch scheme.name {
+    case "per_tensor_affine", "per_tensor_symmetric":
+      if fields.count > 1 { notes.append("scale=\(document.describe(fields[1], budget: 1))") }
+      if fields.count > 2 { notes.append("zero_point=\(document.describe(fields[2], budget: 1))") }
+    case "per_channel_affine", "per_channel_symmetric", "per_channel_affine_float_qparams":
+      if fields.count > 3 { notes.append("axis=\(document.describe(fields[3], budget: 1))") }
+    default:
+      break
+    }
+    return notes
+  }
+
+  /// The key, element type and view offset of a `('storage', storage_type, key, location,
+  /// numel[, view_metadata])` persistent id.
+  ///
+  /// Legacy files may add `view_metadata` = `(view_key, offset, size)`: the tensor's storage is
+  /// a view `offset` elements into the root storage `key`; nil means no view (offset 0).
   private static func storage(
     _ value: PickleValue, in document: PickleDocument, _ fail: (String) -> ReadError
-  ) throws(ReadError) -> (String, DType?) {
+  ) throws(ReadError) -> (String, DType?, Int) {
     guard case .persistentID(let pid)? = document.node(value), let fields = document.sequence(pid),
       fields.count >= 3, fields[0] == .string("storage")
     else {
@@ -147,9 +172,24 @@ struct TensorRebuild: Equatable {
     else {
       throw fail("unknown storage type \(document.describe(fields[1]))")
     }
+    var viewOffset = 0
+    if fields.count >= 6, fields[5] != .none {
+      guard let view = document.sequence(fields[5]), view.count == 3,
+        case .int(let start) = view[1], start >= 0, case .int(let size) = view[2], size >= 0
+      else {
+        throw fail("view metadata \(document.describe(fields[5])) is not (key, offset, size)")
+      }
+      if case .int(let rootSize) = fields[4] {
+        let (end, overflow) = start.addingReportingOverflow(size)
+        guard !overflow, end <= rootSize else {
+          throw fail("view of \(size) elements at \(start) overruns its storage of \(rootSize)")
+        }
+      }
+      viewOffset = Int(start)
+    }
     switch fields[2] {
-    case .string(let key): return (key, dtype)
-    case .int(let key): return (String(key), dtype)
+    case .string(let key): return (key, dtype, viewOffset)
+    case .int(let key): return (String(key), dtype, viewOffset)
     default: throw fail("storage key \(document.describe(fields[2])) is not a string")
     }
   }
