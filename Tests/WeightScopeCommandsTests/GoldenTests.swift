@@ -97,19 +97,6 @@ enum KnownGap: Sendable {
   case differs(@Sendable (Analysis, Reference) -> Bool)
 
   static let byFile: [String: (reason: String, gap: KnownGap)] = [
-    "small_bn_legacy.pt": (
-      "legacy (pre-1.6) torch.save format: recognized, not read yet", .unreadable("legacy")
-    ),
-    "exotic_dtypes.pt": (
-      "bits8/bits16 dtypes are not read yet", .unreadable("bits8")
-    ),
-    "small_bn_torchscript.pt": (
-      "TorchScript archives: tensors sit in __torch__ objects the reader does not walk yet",
-      .differs { a, r in
-        let names = Set(a.tensors.map(\.info.name))
-        return !r.tensors.isEmpty && r.tensors.allSatisfy { !names.contains($0.name) }
-      }
-    ),
     "frozen_backbone.pt": (
       "a state_dict does not record requires_grad: the frozen Linear counts as trainable",
       .differs { a, r in a.totals.trainable == (r.trainable ?? 0) + r.frozen }
@@ -195,7 +182,13 @@ enum KnownGap: Sendable {
         Issue.record("\(reference.file): no kind known for torch class \(layer.kind)")
         continue
       }
-      let kind = kinds[layer.name]
+      // Wrapper prefixes (`module.`, `_orig_mod.`, `state_dict.`) are shown without them.
+      let prefixes = ["module.", "_orig_mod.", "model.", "state_dict.", "model_state_dict."]
+      var name = layer.name
+      while kinds[name] == nil, let prefix = prefixes.first(where: name.hasPrefix) {
+        name.removeFirst(prefix.count)
+      }
+      let kind = kinds[name]
       #expect(
         kind.map(accepted.contains) == true,
         "\(reference.file): \(layer.name) is \(layer.kind) in torch, \(kind?.rawValue ?? "absent") here")
