@@ -12,27 +12,43 @@ public func analyze(_ file: WeightFile) -> Analysis {
   var placer = ONNXPlacer()
   var placements = file.tensors.map { onnx ? placer.place($0) : placePyTorch($0) }
 
-  // 2. Layers in file order of their first tensor.
+  // 2. Layers in file order of their first tensor; each tensor's layer by position, so that
+  // a layer name is hashed once per tensor.
   var order: [String] = []
-  var membersOf: [String: [Int]] = [:]
+  var membersOf: [[Int]] = []
+  var layerIndex: [String: Int] = [:]
+  var layerOf: [Int] = []
+  layerOf.reserveCapacity(placements.count)  // One per tensor already read, not a file count.
   for (i, p) in placements.enumerated() {
-    if membersOf[p.layer] == nil { order.append(p.layer) }
-    membersOf[p.layer, default: []].append(i)
+    let index: Int
+    if let known = layerIndex[p.layer] {
+      index = known
+    } else {
+      index = order.count
+      layerIndex[p.layer] = index
+      order.append(p.layer)
+      membersOf.append([])
+    }
+    membersOf[index].append(i)
+    layerOf.append(index)
   }
 
   // 3. Each layer's kind and formula.
-  var inferences: [String: Inference] = [:]
-  for name in order {
-    let indices = membersOf[name] ?? []
+  var inferences: [Inference] = []
+  inferences.reserveCapacity(order.count)  // One per layer already found.
+  for (l, name) in order.enumerated() {
+    let indices = membersOf[l]
     if indices.allSatisfy({ placements[$0].role == .optimizerState }) {
-      inferences[name] = Inference(kind: .optimizer)
+      inferences.append(Inference(kind: .optimizer))
       continue
     }
     if onnx {
       // An Add operand is a bias only beside a MatMul or Gemm weight.
       let linear = indices.contains {
-        placements[$0].role == .weight
-          && ["MatMul", "Gemm"].contains(placements[$0].use?.opType ?? "")
+        guard placements[$0].role == .weight, let op = placements[$0].use?.opType else {
+          return false
+        }
+        return op == "MatMul" || op == "Gemm"
       }
       if !linear {
         for i in indices where placements[i].role == .bias && placements[i].use?.opType == "Add" {
@@ -48,17 +64,18 @@ public func analyze(_ file: WeightFile) -> Analysis {
         inference = inferPyTorch(
           layer: name, shapes: shapes(of: members.map(\.index), placements, file))
       }
-      inferences[name] = inference
+      inferences.append(inference)
     } else {
-      inferences[name] = inferPyTorch(layer: name, shapes: shapes(of: indices, placements, file))
+      inferences.append(inferPyTorch(layer: name, shapes: shapes(of: indices, placements, file)))
     }
   }
 
   // 4. Trainability, by the first rule that applies.
   var tensors: [AnalyzedTensor] = []
+  tensors.reserveCapacity(file.tensors.count)  // One per tensor already read.
   for (i, info) in file.tensors.enumerated() {
     let p = placements[i]
-    let known = inferences[p.layer]?.kind.hasFormula ?? false
+    let known = inferences[layerOf[i]].kind.hasFormula
     let (trainable, rule) = decideTrainability(info, role: p.role, knownLayer: known)
     tensors.append(
       AnalyzedTensor(
@@ -69,9 +86,9 @@ public func analyze(_ file: WeightFile) -> Analysis {
   // 5. Layers: counts, formula checks, notes.
   var findings = file.findings
   var layers: [Layer] = []
-  for name in order {
-    let indices = membersOf[name] ?? []
-    let inference = inferences[name] ?? Inference(kind: .unknown)
+  for (l, name) in order.enumerated() {
+    let indices = membersOf[l]
+    let inference = inferences[l]
     var layer = Layer(
       name: name, kind: inference.kind, tensorIndices: indices, parameters: 0, trainable: 0,
       nonTrainable: 0,

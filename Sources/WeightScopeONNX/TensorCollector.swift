@@ -267,50 +267,53 @@ struct TensorCollector {
         "size of \(elements) \(dtype.rawValue) elements overflows", context: proto() + ".dims")
     }
     var info = TensorInfo(name: name, shape: tensor.dims, dtype: dtype, elements: elements, bytes: bytes)
-    let label = "\(quoted(name)) (\(dtype.rawValue)\(shapeText(tensor.dims)))"
+    // Built only for a finding: quoting a name costs more than the rest of the description.
+    let dims = tensor.dims
+    func label() -> String { "\(quoted(name)) (\(dtype.rawValue)\(shapeText(dims)))" }
 
     if tensor.hasSegment {
       findings.append(Finding(.warning, "onnx.segment",
-        "tensor \(label) stores only a segment of its data; sizes describe the whole tensor",
+        "tensor \(label()) stores only a segment of its data; sizes describe the whole tensor",
         offset: tensor.offset))
     }
     if tensor.isExternal {
-      try describeExternal(tensor, label: label, expected: bytes, dtype: dtype, into: &info,
+      try describeExternal(tensor, label: label(), expected: bytes, dtype: dtype, into: &info,
         proto: proto())
     } else if let raw = tensor.rawData {
       info.storage = TensorStorage(key: "", recordBytes: raw.count, fileOffset: raw.lowerBound)
       info.notes.append("data=raw_data")
       if dtype == .string {
         findings.append(Finding(.error, "onnx.data-size",
-          "string tensor \(label) has raw_data, which strings may not use", offset: raw.lowerBound))
+          "string tensor \(label()) has raw_data, which strings may not use", offset: raw.lowerBound))
       } else if raw.count != bytes {
         findings.append(Finding(.error, "onnx.data-size",
-          "tensor \(label) needs \(bytes) bytes, raw_data has \(raw.count)", offset: raw.lowerBound))
+          "tensor \(label()) needs \(bytes) bytes, raw_data has \(raw.count)", offset: raw.lowerBound))
       }
     } else if let field = tensor.typedField {
       info.notes.append("data=\(field.name)")
-      checkTyped(tensor, field: field, dtype: dtype, elements: elements, label: label)
+      checkTyped(tensor, field: field, dtype: dtype, elements: elements, label: label())
     } else if elements > 0 {
       findings.append(Finding(.warning, "onnx.data-missing",
-        "tensor \(label) has no data (no raw_data, typed data or external data)",
+        "tensor \(label()) has no data (no raw_data, typed data or external data)",
         offset: tensor.offset))
     }
     return info
   }
 
   private mutating func checkTyped(
-    _ tensor: TensorProto, field: TensorProto.DataField, dtype: DType, elements: Int, label: String
+    _ tensor: TensorProto, field: TensorProto.DataField, dtype: DType, elements: Int,
+    label: @autoclosure () -> String
   ) {
     if tensor.mixedTypedFields {
       findings.append(Finding(.error, "onnx.data-field",
-        "tensor \(label) has values in more than one typed data field", offset: tensor.offset))
+        "tensor \(label()) has values in more than one typed data field", offset: tensor.offset))
       return
     }
     guard let (expectedField, expectedCount) = ONNXDataType.typedField(for: dtype, elements: elements),
       expectedField == field
     else {
       findings.append(Finding(.error, "onnx.data-field",
-        "tensor \(label) stores its values in \(field.name), which cannot hold \(dtype.rawValue)",
+        "tensor \(label()) stores its values in \(field.name), which cannot hold \(dtype.rawValue)",
         offset: tensor.offset))
       return
     }
@@ -319,18 +322,19 @@ struct TensorCollector {
         ? "\(tensor.typedCount.lowerBound)"
         : "\(tensor.typedCount.lowerBound)...\(tensor.typedCount.upperBound)"
       findings.append(Finding(.error, "onnx.data-size",
-        "tensor \(label) needs \(expectedCount) \(field.name) values, has \(found)",
+        "tensor \(label()) needs \(expectedCount) \(field.name) values, has \(found)",
         offset: tensor.offset))
     }
   }
 
   private mutating func describeExternal(
-    _ tensor: TensorProto, label: String, expected: Int, dtype: DType, into info: inout TensorInfo,
+    _ tensor: TensorProto, label: @autoclosure () -> String, expected: Int, dtype: DType,
+    into info: inout TensorInfo,
     proto: @autoclosure () -> String
   ) throws(ReadError) {
     guard let location = tensor.external("location") else {
       findings.append(Finding(.error, "onnx.external-missing",
-        "tensor \(label) has external data without a location", offset: tensor.offset))
+        "tensor \(label()) has external data without a location", offset: tensor.offset))
       return
     }
     let offsetText = tensor.external("offset")
@@ -339,7 +343,7 @@ struct TensorCollector {
     let length = lengthText.map(parseDecimal)
     guard let offset, length.map({ $0 != nil }) ?? true else {
       findings.append(Finding(.error, "onnx.external-range",
-        "tensor \(label) has a bad external offset \(quoted(offsetText ?? "")) or length "
+        "tensor \(label()) has a bad external offset \(quoted(offsetText ?? "")) or length "
           + quoted(lengthText ?? ""),
         offset: tensor.offset))
       return
@@ -357,19 +361,19 @@ struct TensorCollector {
     case .missing(let reason):
       info.storage = TensorStorage(key: location, recordBytes: declaredLength, fileOffset: offset)
       findings.append(Finding(.error, "onnx.external-missing",
-        "tensor \(label): external data \(reason)", offset: tensor.offset))
+        "tensor \(label()): external data \(reason)", offset: tensor.offset))
     case .file(let size):
       let recordBytes = declaredLength ?? max(0, size - offset)
       info.storage = TensorStorage(key: location, recordBytes: recordBytes, fileOffset: offset)
       let (end, overflow) = offset.addingReportingOverflow(recordBytes)
       if overflow || end > size {
         findings.append(Finding(.error, "onnx.external-range",
-          "tensor \(label): bytes \(offset)..<\(overflow ? "overflow" : String(end)) are past "
+          "tensor \(label()): bytes \(offset)..<\(overflow ? "overflow" : String(end)) are past "
             + "the end of \(quoted(location)) (\(size) bytes)",
           offset: tensor.offset))
       } else if dtype != .string, recordBytes != expected {
         findings.append(Finding(.error, "onnx.data-size",
-          "tensor \(label) needs \(expected) bytes, external data has \(recordBytes)",
+          "tensor \(label()) needs \(expected) bytes, external data has \(recordBytes)",
           offset: tensor.offset))
       }
     }
