@@ -203,29 +203,39 @@ func checkFormula(_ formula: Formula, layerTensors: [AnalyzedTensor]) -> Formula
   var problems: [String] = []
   var actual = 0
   var saturated = false
+  // A layer usually holds a handful of tensors: scanning them beats hashing their names.
+  let small = present.count <= 16
   var byName: [String: [Int]] = [:]
-  for t in present {
+  for (i, t) in present.enumerated() {
     actual = saturatingAdd(actual, t.info.elements, &saturated)
-    if byName[t.localName] != nil { problems.append("two tensors named \(t.localName)") }
-    byName[t.localName] = t.info.shape
+    let seen =
+      small
+      ? present[..<i].contains { $0.localName == t.localName } : byName[t.localName] != nil
+    if seen { problems.append("two tensors named \(t.localName)") }
+    if !small { byName[t.localName] = t.info.shape }
   }
   let expected = formula.tensors
   for e in expected {
-    if let shape = byName[e.name] {
+    let found =
+      small ? present.last { $0.localName == e.name }?.info.shape : byName[e.name]
+    if let shape = found {
       if shape != e.shape { problems.append("\(e.name) has shape \(shape), expected \(e.shape)") }
     } else {
       problems.append("missing \(e.name) \(e.shape)")
     }
   }
-  let expectedNames = Set(expected.map(\.name))
-  for t in present where !expectedNames.contains(t.localName) {
-    problems.append("extra tensor \(t.info.name) \(t.info.shape)")
+  let expectedNames: Set<String> = small ? [] : Set(expected.map(\.name))
+  for t in present {
+    let known =
+      small ? expected.contains { $0.name == t.localName } : expectedNames.contains(t.localName)
+    if !known { problems.append("extra tensor \(t.info.name) \(t.info.shape)") }
   }
-  if problems.isEmpty && actual != formula.total {
+  let total = formula.total
+  if problems.isEmpty && actual != total {
     problems.append("counts differ")
   }
   return FormulaCheck(
-    formula: formula, text: formula.text, expected: formula.total, actual: actual,
+    formula: formula, text: formula.text, expected: total, actual: actual,
     matches: problems.isEmpty,
     problems: problems)
 }

@@ -53,10 +53,11 @@ public struct PickleMachine {
     var index: [PickleValue: Int] = [:]
 
     mutating func set(_ key: PickleValue, _ value: PickleValue) {
-      if let existing = index[key] {
+      // One hash per new key: insert first, and put the old position back for a repeated key.
+      if let existing = index.updateValue(entries.count, forKey: key) {
+        index[key] = existing
         entries[existing].value = value
       } else {
-        index[key] = entries.count
         entries.append(PickleDictEntry(key: key, value: value))
       }
     }
