@@ -88,34 +88,30 @@ struct Table {
       }
       cellWidths.append(counts)
     }
+    let lineWidth = widths.reduce(0, +) + 2 * max(0, widths.count - 1)
     func line(_ cells: [String], _ counts: [Int]) -> String {
-      var text = ""
-      var pendingSpaces = 0
+      var bytes: [UInt8] = []
+      bytes.reserveCapacity(lineWidth)  // Measured from this table's own cells.
+      var ascii = true
       for (i, cell) in cells.enumerated() {
-        let last = i == cells.count - 1
+        if i > 0 { bytes.append(contentsOf: [0x20, 0x20]) }
         let pad = max(0, widths[i] - counts[i])
-        if i > 0 { pendingSpaces += 2 }
-        if alignments[i] == .right { pendingSpaces += pad }
-        if !cell.isEmpty {
-          if pendingSpaces > 0 {
-            text.append(String(repeating: " ", count: pendingSpaces))
-            pendingSpaces = 0
-          }
-          text.append(cell)
-          // Trailing spaces inside a cell are kept unless nothing follows them.
-          var trailing = 0
-          for byte in cell.utf8.reversed() {
-            guard byte == UInt8(ascii: " ") else { break }
-            trailing += 1
-          }
-          if trailing > 0 {
-            text.removeLast(trailing)
-            pendingSpaces += trailing
-          }
+        if alignments[i] == .right { bytes.append(contentsOf: repeatElement(0x20, count: pad)) }
+        // characterCount is the byte count exactly when the cell is ASCII.
+        if counts[i] != cell.utf8.count { ascii = false }
+        bytes.append(contentsOf: cell.utf8)
+        if alignments[i] != .right && i != cells.count - 1 {
+          bytes.append(contentsOf: repeatElement(0x20, count: pad))
         }
-        if alignments[i] != .right && !last { pendingSpaces += pad }
       }
-      return text
+      guard ascii else {
+        // A space can end a longer character (after a prepended mark): trim by characters.
+        var text = String(decoding: bytes, as: UTF8.self)
+        while text.last == " " { text.removeLast() }
+        return text
+      }
+      while bytes.last == 0x20 { bytes.removeLast() }
+      return String(decoding: bytes, as: UTF8.self)
     }
     let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
     var lines = [line(header, header.map(characterCount)), rule]
