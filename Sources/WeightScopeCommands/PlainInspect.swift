@@ -12,13 +12,14 @@ extension Inspect {
   static func plainInvocation(_ arguments: [String]) -> Inspect? {
     var rest = arguments[...]
     if rest.first == "inspect" { rest = rest.dropFirst() }
-    let reserved = Set(WeightScopeCommand.configuration.subcommands.map { $0._commandName })
-      .union(["help"])
+    let subcommands = WeightScopeCommand.configuration.subcommands
     var files: [String] = []
     var format: OutputFormat?
     var tensors = false
     while let argument = rest.popFirst() {
-      guard !argument.isEmpty, !reserved.contains(argument) else { return nil }
+      guard !argument.isEmpty, argument != "help",
+        !subcommands.contains(where: { mayName($0, argument) })
+      else { return nil }
       guard argument.utf8.first == UInt8(ascii: "-") else {
         files.append(argument)
         continue
@@ -41,5 +42,21 @@ extension Inspect {
     command.tensors = tensors
     command.format = format ?? .text
     return command
+  }
+
+  /// Whether `argument` may be a name of `command`: its configured name or an alias, or its
+  /// type name with any separators and any case (ArgumentParser's derived names are such).
+  ///
+  /// Asking ArgumentParser for the derived name describes the type through runtime conformance
+  /// lookups that cost a millisecond at start-up; a generous match here only sends more lines
+  /// to ArgumentParser.
+  private static func mayName(_ command: any ParsableCommand.Type, _ argument: String) -> Bool {
+    let configuration = command.configuration
+    if configuration.commandName == argument || configuration.aliases.contains(argument) {
+      return true
+    }
+    let typeName = _typeName(command, qualified: false).lowercased()
+    let folded = argument.lowercased().filter { $0 != "-" && $0 != "_" }
+    return folded == typeName.filter { $0 != "-" && $0 != "_" }
   }
 }

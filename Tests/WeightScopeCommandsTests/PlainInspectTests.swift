@@ -46,6 +46,7 @@ import Testing
     ["-"],
     [""],
     ["a.pt", "inspect"],
+    ["a.pt", "Inspect"],
     ["--unknown", "a.pt"],
   ])
   func otherLinesGoToArgumentParser(_ arguments: [String]) {
