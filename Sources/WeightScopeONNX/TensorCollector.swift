@@ -83,33 +83,39 @@ struct TensorCollector {
     // Tensors held in attributes.
     let isConstant = defaultDomain && node.opType == "Constant"
     for (a, attribute) in node.attribute.enumerated() {
-      let attributeProto = "\(proto()).attribute[\(a)]"
+      // Built only where a message needs it: most attributes hold no tensor.
+      func attributeProto() -> String { "\(proto()).attribute[\(a)]" }
       if isConstant {
         let name = node.output.first.flatMap { $0.isEmpty ? nil : $0 }
-        if let index = try addConstant(attribute, output: name, proto: attributeProto,
+        if let index = try addConstant(attribute, output: name, proto: attributeProto(),
           section: Self.join(section, "constant"))
         {
           if let name { bind(name, index) }
         }
         continue
       }
+      if attribute.t == nil && attribute.tensors.isEmpty && attribute.sparseTensor == nil
+        && attribute.sparseTensors.isEmpty
+      {
+        continue
+      }
       let attributeSection = Self.join(section, "attribute")
       if let t = attribute.t {
         _ = try add(t, name: t.name.isEmpty ? "\(nodeName).\(attribute.name)" : t.name,
-          proto: attributeProto + ".t", section: attributeSection)
+          proto: attributeProto() + ".t", section: attributeSection)
       }
       for (j, t) in attribute.tensors.enumerated() {
         _ = try add(t, name: t.name.isEmpty ? "\(nodeName).\(attribute.name)[\(j)]" : t.name,
-          proto: attributeProto + ".tensors[\(j)]", section: attributeSection)
+          proto: attributeProto() + ".tensors[\(j)]", section: attributeSection)
       }
       if let sparse = attribute.sparseTensor {
         _ = try add(sparse, name: sparse.name.isEmpty ? "\(nodeName).\(attribute.name)" : sparse.name,
-          proto: attributeProto + ".sparse_tensor", section: attributeSection)
+          proto: attributeProto() + ".sparse_tensor", section: attributeSection)
       }
       for (j, sparse) in attribute.sparseTensors.enumerated() {
         _ = try add(sparse,
           name: sparse.name.isEmpty ? "\(nodeName).\(attribute.name)[\(j)]" : sparse.name,
-          proto: attributeProto + ".sparse_tensors[\(j)]", section: attributeSection)
+          proto: attributeProto() + ".sparse_tensors[\(j)]", section: attributeSection)
       }
     }
 
