@@ -13,34 +13,51 @@ public func analyze(_ file: WeightFile) -> Analysis {
   let prefix = onnx ? nil : NamePrefix.detect(file.tensors)
   var placements = file.tensors.map { onnx ? placer.place($0) : placePyTorch($0, prefix: prefix) }
 
-  // 2. Layers in file order of their first tensor.
+  // 2. Layers in file order of their first tensor; each tensor's layer by position, so that
+  // a layer name is hashed once per tensor.
   var order: [String] = []
-  var membersOf: [String: [Int]] = [:]
+  var membersOf: [[Int]] = []
+  var layerIndex: [String: Int] = [:]
+  var layerOf: [Int] = []
+  layerOf.reserveCapacity(placements.count)  // One per tensor already read, not a file count.
   for (i, p) in placements.enumerated() {
-    if membersOf[p.layer] == nil { order.append(p.layer) }
-    membersOf[p.layer, default: []].append(i)
+    let index: Int
+    if let known = layerIndex[p.layer] {
+      index = known
+    } else {
+      index = order.count
+      layerIndex[p.layer] = index
+      order.append(p.layer)
+      membersOf.append([])
+    }
+    membersOf[index].append(i)
+    layerOf.append(index)
   }
 
   // 3. Each layer's kind and formula; the file's own modules, when it has them, give the class
   // and the real hyperparameters.
   let modules = file.modules.isEmpty ? [:] : modulesByLayer(file, prefix: prefix)
-  var inferences: [String: Inference] = [:]
-  for name in order {
-    let indices = membersOf[name] ?? []
+  var inferences: [Inference] = []
+  inferences.reserveCapacity(order.count)  // One per layer already found.
+  for (l, name) in order.enumerated() {
+    let indices = membersOf[l]
     if indices.allSatisfy({ placements[$0].role == .optimizerState }) {
-      inferences[name] = Inference(kind: .optimizer)
+      inferences.append(Inference(kind: .optimizer))
       continue
     }
     if indices.allSatisfy({ placements[$0].role == .otherSection }) {
-      inferences[name] = Inference(
-        kind: .section, notes: ["a secondary section of the checkpoint: listed, not counted"])
+      inferences.append(
+        Inference(
+          kind: .section, notes: ["a secondary section of the checkpoint: listed, not counted"]))
       continue
     }
     if onnx {
       // An Add operand is a bias only beside a MatMul or Gemm weight.
       let linear = indices.contains {
-        placements[$0].role == .weight
-          && ["MatMul", "Gemm"].contains(placements[$0].use?.opType ?? "")
+        guard placements[$0].role == .weight, let op = placements[$0].use?.opType else {
+          return false
+        }
+        return op == "MatMul" || op == "Gemm"
       }
       if !linear {
         for i in indices where placements[i].role == .bias && placements[i].use?.opType == "Add" {
@@ -80,18 +97,20 @@ public func analyze(_ file: WeightFile) -> Analysis {
             layer: name, shapes: shapes(of: members.map(\.index), placements, file))
         }
       }
-      inferences[name] = inference
+      inferences.append(inference)
     } else {
-      inferences[name] = inferPyTorch(
-        layer: name, shapes: shapes(of: indices, placements, file), module: modules[name])
+      inferences.append(
+        inferPyTorch(
+          layer: name, shapes: shapes(of: indices, placements, file), module: modules[name]))
     }
   }
 
   // 4. Trainability, by the first rule that applies.
   var tensors: [AnalyzedTensor] = []
+  tensors.reserveCapacity(file.tensors.count)  // One per tensor already read.
   for (i, info) in file.tensors.enumerated() {
     let p = placements[i]
-    let known = inferences[p.layer]?.kind.hasFormula ?? false
+    let known = inferences[layerOf[i]].kind.hasFormula
     let (trainable, rule) = decideTrainability(info, role: p.role, knownLayer: known)
     tensors.append(
       AnalyzedTensor(
@@ -103,9 +122,9 @@ public func analyze(_ file: WeightFile) -> Analysis {
   var findings = file.findings
   if let prefix { findings.append(prefix.finding) }
   var layers: [Layer] = []
-  for name in order {
-    let indices = membersOf[name] ?? []
-    let inference = inferences[name] ?? Inference(kind: .unknown)
+  for (l, name) in order.enumerated() {
+    let indices = membersOf[l]
+    let inference = inferences[l]
     var layer = Layer(
       name: name, kind: inference.kind, tensorIndices: indices, parameters: 0, trainable: 0,
       nonTrainable: 0,
@@ -223,29 +242,39 @@ func checkFormula(_ formula: Formula, layerTensors: [AnalyzedTensor]) -> Formula
   var problems: [String] = []
   var actual = 0
   var saturated = false
+  // A layer usually holds a handful of tensors: scanning them beats hashing their names.
+  let small = present.count <= 16
   var byName: [String: [Int]] = [:]
-  for t in present {
+  for (i, t) in present.enumerated() {
     actual = saturatingAdd(actual, t.info.elements, &saturated)
-    if byName[t.localName] != nil { problems.append("two tensors named \(t.localName)") }
-    byName[t.localName] = t.info.shape
+    let seen =
+      small
+      ? present[..<i].contains { $0.localName == t.localName } : byName[t.localName] != nil
+    if seen { problems.append("two tensors named \(t.localName)") }
+    if !small { byName[t.localName] = t.info.shape }
   }
   let expected = formula.tensors
   for e in expected {
-    if let shape = byName[e.name] {
+    let found =
+      small ? present.last { $0.localName == e.name }?.info.shape : byName[e.name]
+    if let shape = found {
       if shape != e.shape { problems.append("\(e.name) has shape \(shape), expected \(e.shape)") }
     } else {
       problems.append("missing \(e.name) \(e.shape)")
     }
   }
-  let expectedNames = Set(expected.map(\.name))
-  for t in present where !expectedNames.contains(t.localName) {
-    problems.append("extra tensor \(t.info.name) \(t.info.shape)")
+  let expectedNames: Set<String> = small ? [] : Set(expected.map(\.name))
+  for t in present {
+    let known =
+      small ? expected.contains { $0.name == t.localName } : expectedNames.contains(t.localName)
+    if !known { problems.append("extra tensor \(t.info.name) \(t.info.shape)") }
   }
-  if problems.isEmpty && actual != formula.total {
+  let total = formula.total
+  if problems.isEmpty && actual != total {
     problems.append("counts differ")
   }
   return FormulaCheck(
-    formula: formula, text: formula.text, expected: formula.total, actual: actual,
+    formula: formula, text: formula.text, expected: total, actual: actual,
     matches: problems.isEmpty,
     problems: problems)
 }

@@ -253,16 +253,18 @@ private func inferAttention(_ shapes: [String: [Int]], inProj: [Int], packed: Bo
 
 /// Classifies an ONNX layer from the operator that consumes its weight.
 func inferONNX(members: [Member]) -> Inference {
-  let params = members.filter {
-    $0.placement.role != .constant && $0.placement.role != .optimizerState
+  // Parameters are the members that are neither constants nor optimizer state; read in place,
+  // since a member holds a whole TensorInfo.
+  func isParameter(_ m: Member) -> Bool {
+    m.placement.role != .constant && m.placement.role != .optimizerState
   }
-  let weightMember = params.first { $0.placement.role == .weight && $0.placement.use != nil }
+  let weightMember = members.first { $0.placement.role == .weight && $0.placement.use != nil }
   guard let wm = weightMember, let use = wm.placement.use else {
-    if params.isEmpty { return Inference(kind: .constants) }
+    if !members.contains(where: isParameter) { return Inference(kind: .constants) }
     return Inference(kind: .unknown, notes: ["no operator that takes a weight"])
   }
   var shapes: [String: [Int]] = [:]
-  for m in params { shapes[m.placement.localName] = m.info.shape }
+  for m in members where isParameter(m) { shapes[m.placement.localName] = m.info.shape }
   let w = wm.info.shape
   do {
     return try inferONNXThrowing(use: use, w: w, shapes: shapes)

@@ -19,8 +19,22 @@ let knownBufferNames: Set<String> = [
 
 /// `layer1.0.conv1.weight` -> (`layer1.0.conv1`, `weight`); `weight` -> (``, `weight`).
 func splitModule(_ name: String) -> (module: String, local: String) {
-  guard let dot = name.lastIndex(of: ".") else { return ("", name) }
-  return (String(name[..<dot]), String(name[name.index(after: dot)...]))
+  // A byte scan for ASCII names (the usual case); others take the Character search, since a
+  // combining mark after `.` makes another character.
+  var lastDot = -1
+  var position = 0
+  for byte in name.utf8 {
+    if byte >= 0x80 {
+      guard let dot = name.lastIndex(of: ".") else { return ("", name) }
+      return (String(name[..<dot]), String(name[name.index(after: dot)...]))
+    }
+    if byte == UInt8(ascii: ".") { lastDot = position }
+    position += 1
+  }
+  guard lastDot >= 0 else { return ("", name) }
+  let utf8 = name.utf8
+  let dot = utf8.index(utf8.startIndex, offsetBy: lastDot)
+  return (String(name[..<dot]), String(name[utf8.index(after: dot)...]))
 }
 
 /// The role a PyTorch tensor's own name gives it.
@@ -133,7 +147,21 @@ func modulePath(ofNode node: String) -> String? {
 
 /// Whether an initializer kept the dotted name of the PyTorch parameter it came from.
 func hasModuleName(_ name: String) -> Bool {
-  !name.hasPrefix("onnx::") && name.contains(".") && !name.contains("/") && !name.contains(":")
+  // A byte scan for ASCII names; others take the Character search (a combining mark after
+  // `.` makes another character).
+  var dot = false
+  var separator = false
+  for byte in name.utf8 {
+    switch byte {
+    case UInt8(ascii: "/"), UInt8(ascii: ":"): separator = true
+    case UInt8(ascii: "."): dot = true
+    case 0x80...:
+      return !name.hasPrefix("onnx::") && name.contains(".") && !name.contains("/")
+        && !name.contains(":")
+    default: break
+    }
+  }
+  return dot && !separator
 }
 
 /// Places ONNX initializers: the consuming node decides the role, the exporter's names (or the

@@ -55,7 +55,12 @@ extension WeightScopeCommand {
     var arguments = CommandLine.arguments
     arguments.removeFirst()
     do {
-      var command = try parseAsRoot(arguments)
+      var command: any ParsableCommand
+      if let plain = Inspect.plainInvocation(arguments) {
+        command = plain
+      } else {
+        command = try parseAsRoot(arguments)
+      }
       try command.run()
       exit(withError: nil)
     } catch let error as ExitCodeError {

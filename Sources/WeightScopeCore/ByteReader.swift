@@ -11,7 +11,7 @@ public struct ByteReader: @unchecked Sendable {
   /// One past the last readable offset.
   public let end: Int
   /// Offset of the next byte to read.
-  public var position: Int { cursor }
+  @inlinable public var position: Int { cursor }
   @usableFromInline var cursor: Int
 
   /// A reader over all of `bytes`.
@@ -37,8 +37,8 @@ public struct ByteReader: @unchecked Sendable {
   }
 
   /// Bytes left between the position and the end.
-  public var remaining: Int { end - position }
-  public var isAtEnd: Bool { position >= end }
+  @inlinable public var remaining: Int { end - position }
+  @inlinable public var isAtEnd: Bool { position >= end }
   /// The size of the readable range.
   public var count: Int { end - start }
 
@@ -83,9 +83,9 @@ public struct ByteReader: @unchecked Sendable {
     return T(littleEndian: bytes.buffer.loadUnaligned(fromByteOffset: offset, as: T.self))
   }
 
-  public func peekUInt16(at offset: Int) throws(ReadError) -> UInt16 { try peekInteger(UInt16.self, at: offset) }
-  public func peekUInt32(at offset: Int) throws(ReadError) -> UInt32 { try peekInteger(UInt32.self, at: offset) }
-  public func peekUInt64(at offset: Int) throws(ReadError) -> UInt64 { try peekInteger(UInt64.self, at: offset) }
+  @inlinable public func peekUInt16(at offset: Int) throws(ReadError) -> UInt16 { try peekInteger(UInt16.self, at: offset) }
+  @inlinable public func peekUInt32(at offset: Int) throws(ReadError) -> UInt32 { try peekInteger(UInt32.self, at: offset) }
+  @inlinable public func peekUInt64(at offset: Int) throws(ReadError) -> UInt64 { try peekInteger(UInt64.self, at: offset) }
 
   /// The raw bytes `offset..<offset+count`, without copying. Valid while ``bytes`` lives.
   public func peekBytes(at offset: Int, count: Int, _ what: @autoclosure () -> String = "bytes") throws(ReadError) -> UnsafeRawBufferPointer {
@@ -117,11 +117,11 @@ public struct ByteReader: @unchecked Sendable {
     return value
   }
 
-  public mutating func readUInt16(_ what: @autoclosure () -> String = "uint16") throws(ReadError) -> UInt16 { try readInteger(UInt16.self, what()) }
-  public mutating func readUInt32(_ what: @autoclosure () -> String = "uint32") throws(ReadError) -> UInt32 { try readInteger(UInt32.self, what()) }
-  public mutating func readUInt64(_ what: @autoclosure () -> String = "uint64") throws(ReadError) -> UInt64 { try readInteger(UInt64.self, what()) }
-  public mutating func readInt32(_ what: @autoclosure () -> String = "int32") throws(ReadError) -> Int32 { try readInteger(Int32.self, what()) }
-  public mutating func readInt64(_ what: @autoclosure () -> String = "int64") throws(ReadError) -> Int64 { try readInteger(Int64.self, what()) }
+  @inlinable public mutating func readUInt16(_ what: @autoclosure () -> String = "uint16") throws(ReadError) -> UInt16 { try readInteger(UInt16.self, what()) }
+  @inlinable public mutating func readUInt32(_ what: @autoclosure () -> String = "uint32") throws(ReadError) -> UInt32 { try readInteger(UInt32.self, what()) }
+  @inlinable public mutating func readUInt64(_ what: @autoclosure () -> String = "uint64") throws(ReadError) -> UInt64 { try readInteger(UInt64.self, what()) }
+  @inlinable public mutating func readInt32(_ what: @autoclosure () -> String = "int32") throws(ReadError) -> Int32 { try readInteger(Int32.self, what()) }
+  @inlinable public mutating func readInt64(_ what: @autoclosure () -> String = "int64") throws(ReadError) -> Int64 { try readInteger(Int64.self, what()) }
 
   /// The next `count` bytes, without copying. Valid while ``bytes`` lives.
   public mutating func readBytes(_ count: Int, _ what: @autoclosure () -> String = "bytes") throws(ReadError) -> UnsafeRawBufferPointer {

@@ -53,10 +53,11 @@ public struct PickleMachine {
     var index: [PickleValue: Int] = [:]
 
     mutating func set(_ key: PickleValue, _ value: PickleValue) {
-      if let existing = index[key] {
+      // One hash per new key: insert first, and put the old position back for a repeated key.
+      if let existing = index.updateValue(entries.count, forKey: key) {
+        index[key] = existing
         entries[existing].value = value
       } else {
-        index[key] = entries.count
         entries.append(PickleDictEntry(key: key, value: value))
       }
     }
@@ -170,10 +171,12 @@ public struct PickleMachine {
     case .BININT1: try push(.int(Int64(try reader.readUInt8("value"))))
     case .BININT2: try push(.int(Int64(try reader.readUInt16("value"))))
     case .LONG1:
-      let count = try length(UInt64(try reader.readUInt8("length")), "integer")
+      let raw = UInt64(try reader.readUInt8("length"))
+      let count = try length(raw, "integer")
       try push(PickleText.twosComplement(try reader.readBytes(count, "integer")))
     case .LONG4:
-      let count = try signedLength(try reader.readInt32("length"), "integer")
+      let raw = try reader.readInt32("length")
+      let count = try signedLength(raw, "integer")
       try push(PickleText.twosComplement(try reader.readBytes(count, "integer")))
     case .FLOAT:
       let line = try readLine("float")
@@ -193,33 +196,47 @@ public struct PickleMachine {
       let bytes = PickleText.escapeDecoded(line[1..<(line.count - 1)])
       try push(.string(String(decoding: bytes, as: UTF8.self)))
     case .BINSTRING:
-      let count = try signedLength(try reader.readInt32("length"), "string")
-      try push(.string(try reader.readString(count, "string")))
+      let raw = try reader.readInt32("length")
+      let count = try signedLength(raw, "string")
+      let text = try reader.readString(count, "string")
+      try push(.string(text))
     case .SHORT_BINSTRING:
-      let count = try length(UInt64(try reader.readUInt8("length")), "string")
-      try push(.string(try reader.readString(count, "string")))
+      let raw = UInt64(try reader.readUInt8("length"))
+      let count = try length(raw, "string")
+      let text = try reader.readString(count, "string")
+      try push(.string(text))
     case .UNICODE:
       try push(.string(PickleText.rawUnicodeEscapeDecoded(try readLine("string"))))
     case .BINUNICODE:
-      let count = try length(UInt64(try reader.readUInt32("length")), "string")
-      try push(.string(try reader.readString(count, "string")))
+      let raw = UInt64(try reader.readUInt32("length"))
+      let count = try length(raw, "string")
+      let text = try reader.readString(count, "string")
+      try push(.string(text))
     case .SHORT_BINUNICODE:
-      let count = try length(UInt64(try reader.readUInt8("length")), "string")
-      try push(.string(try reader.readString(count, "string")))
+      let raw = UInt64(try reader.readUInt8("length"))
+      let count = try length(raw, "string")
+      let text = try reader.readString(count, "string")
+      try push(.string(text))
     case .BINUNICODE8:
-      let count = try length(try reader.readUInt64("length"), "string")
-      try push(.string(try reader.readString(count, "string")))
+      let raw = try reader.readUInt64("length")
+      let count = try length(raw, "string")
+      let text = try reader.readString(count, "string")
+      try push(.string(text))
     case .BINBYTES:
-      let count = try length(UInt64(try reader.readUInt32("length")), "bytes")
+      let raw = UInt64(try reader.readUInt32("length"))
+      let count = try length(raw, "bytes")
       try push(.bytes(try reader.readArray(count, "bytes")))
     case .SHORT_BINBYTES:
-      let count = try length(UInt64(try reader.readUInt8("length")), "bytes")
+      let raw = UInt64(try reader.readUInt8("length"))
+      let count = try length(raw, "bytes")
       try push(.bytes(try reader.readArray(count, "bytes")))
     case .BINBYTES8:
-      let count = try length(try reader.readUInt64("length"), "bytes")
+      let raw = try reader.readUInt64("length")
+      let count = try length(raw, "bytes")
       try push(.bytes(try reader.readArray(count, "bytes")))
     case .BYTEARRAY8:
-      let count = try length(try reader.readUInt64("length"), "bytearray")
+      let raw = try reader.readUInt64("length")
+      let count = try length(raw, "bytearray")
       try push(makeNode(.fixed(.bytearray(try reader.readArray(count, "bytearray")))))
     case .NEXT_BUFFER:
       throw fail(.unsupported, "out-of-band buffer requested, and a file has none")
@@ -274,13 +291,20 @@ public struct PickleMachine {
 
     // Memo.
     case .PUT:
-      try memoize(try decimalIndex(try readLine("memo index")))
+      let line = try readLine("memo index")
+      try memoize(try decimalIndex(line))
     case .BINPUT: try memoize(Int(try reader.readUInt8("memo index")))
     case .LONG_BINPUT: try memoize(Int(try reader.readUInt32("memo index")))
     case .MEMOIZE: try memoize(memoCount)
-    case .GET: try push(try recall(try decimalIndex(try readLine("memo index"))))
-    case .BINGET: try push(try recall(Int(try reader.readUInt8("memo index"))))
-    case .LONG_BINGET: try push(try recall(Int(try reader.readUInt32("memo index"))))
+    case .GET:
+      let line = try readLine("memo index")
+      try push(try recall(try decimalIndex(line)))
+    case .BINGET:
+      let index = Int(try reader.readUInt8("memo index"))
+      try push(try recall(index))
+    case .LONG_BINGET:
+      let index = Int(try reader.readUInt32("memo index"))
+      try push(try recall(index))
 
     // Globals, calls and persistent ids.
     case .GLOBAL:
@@ -377,8 +401,9 @@ public struct PickleMachine {
 
   private mutating func popMark() throws(ReadError) -> [PickleValue] {
     guard let mark = marks.popLast() else { throw fail(.malformed, "no MARK on the stack") }
+    guard mark < stack.count else { return [] }
     let items = Array(stack[mark...])
-    stack.removeSubrange(mark...)
+    stack.removeLast(stack.count - mark)
     return items
   }
 

@@ -110,7 +110,6 @@ public enum CheckpointPickle {
     throws(ReadError) -> TensorInfo
   {
     let rebuild = found.rebuild
-    let context = "tensor \(found.name)"
     do throws(ReadError) {
       guard let record = storages(rebuild.storageKey) else {
         throw ReadError(
@@ -157,7 +156,7 @@ public enum CheckpointPickle {
         declaredTrainable: rebuild.isParameter == true ? rebuild.requiresGrad : nil,
         declaredParameter: declaredParameter, section: found.section, notes: rebuild.notes)
     } catch {
-      throw error.context.isEmpty ? error.within(context) : error
+      throw error.context.isEmpty ? error.within("tensor \(found.name)") : error
     }
   }
 }

@@ -1,12 +1,12 @@
 /// `5853133` -> `5,853,133`.
 func grouped(_ value: Int) -> String {
-  let digits = String(value.magnitude)
-  var out = ""
-  for (i, c) in digits.enumerated() {
-    if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
-    out.append(c)
+  let digits = Array(String(value.magnitude).utf8)
+  var out: [UInt8] = value < 0 ? [UInt8(ascii: "-")] : []
+  for (i, digit) in digits.enumerated() {
+    if i > 0 && (digits.count - i) % 3 == 0 { out.append(UInt8(ascii: ",")) }
+    out.append(digit)
   }
-  return value < 0 ? "-" + out : out
+  return String(decoding: out, as: UTF8.self)
 }
 
 /// `23412544` -> `22.33 MiB`: binary units, two decimals from KiB up.
@@ -27,21 +27,43 @@ func byteSize(_ bytes: Int) -> String {
 
 /// `[32, 3, 3, 3]`; `[]` for a 0-d tensor.
 func shapeText(_ shape: [Int]) -> String {
-  "[" + shape.map(String.init).joined(separator: ", ") + "]"
+  var text = "["
+  for (i, size) in shape.enumerated() {
+    if i > 0 { text += ", " }
+    text += String(size)
+  }
+  return text + "]"
+}
+
+/// The number of characters in `text`: a byte count for ASCII text (the usual case), else the
+/// full grapheme count.
+func characterCount(_ text: String) -> Int {
+  var ascii = true
+  var bytes = 0
+  for byte in text.utf8 {
+    if byte >= 0x80 {
+      ascii = false
+      break
+    }
+    bytes += 1
+  }
+  return ascii ? bytes : text.count
 }
 
 /// At most `width` characters: long names keep their informative tail after `...`.
 func capped(_ text: String, _ width: Int) -> String {
-  guard text.count > width, width > 3 else { return text }
+  guard width > 3, characterCount(text) > width else { return text }
   return "..." + String(text.suffix(width - 3))
 }
 
 func padRight(_ s: String, _ width: Int) -> String {
-  s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+  let count = characterCount(s)
+  return count >= width ? s : s + String(repeating: " ", count: width - count)
 }
 
 func padLeft(_ s: String, _ width: Int) -> String {
-  s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
+  let count = characterCount(s)
+  return count >= width ? s : String(repeating: " ", count: width - count) + s
 }
 
 /// Rows of cells laid out in aligned columns, two spaces apart; trailing spaces trimmed.
@@ -53,27 +75,48 @@ struct Table {
   var rows: [[String]] = []
 
   func render() -> [String] {
-    var widths = header.map(\.count)
+    var widths = header.map(characterCount)
+    var cellWidths: [[Int]] = []
+    cellWidths.reserveCapacity(rows.count)  // Rows made by this program, not counts from a file.
     for row in rows {
-      for (i, cell) in row.enumerated() where i < widths.count {
-        widths[i] = max(widths[i], cell.count)
+      var counts: [Int] = []
+      counts.reserveCapacity(row.count)
+      for (i, cell) in row.enumerated() {
+        let count = characterCount(cell)
+        counts.append(count)
+        if i < widths.count { widths[i] = max(widths[i], count) }
       }
+      cellWidths.append(counts)
     }
-    func line(_ cells: [String]) -> String {
-      var parts: [String] = []
+    let lineWidth = widths.reduce(0, +) + 2 * max(0, widths.count - 1)
+    func line(_ cells: [String], _ counts: [Int]) -> String {
+      var bytes: [UInt8] = []
+      bytes.reserveCapacity(lineWidth)  // Measured from this table's own cells.
+      var ascii = true
       for (i, cell) in cells.enumerated() {
-        let last = i == cells.count - 1
-        let aligned =
-          alignments[i] == .right
-          ? padLeft(cell, widths[i]) : (last ? cell : padRight(cell, widths[i]))
-        parts.append(aligned)
+        if i > 0 { bytes.append(contentsOf: [0x20, 0x20]) }
+        let pad = max(0, widths[i] - counts[i])
+        if alignments[i] == .right { bytes.append(contentsOf: repeatElement(0x20, count: pad)) }
+        // characterCount is the byte count exactly when the cell is ASCII.
+        if counts[i] != cell.utf8.count { ascii = false }
+        bytes.append(contentsOf: cell.utf8)
+        if alignments[i] != .right && i != cells.count - 1 {
+          bytes.append(contentsOf: repeatElement(0x20, count: pad))
+        }
       }
-      var text = parts.joined(separator: "  ")
-      while text.last == " " { text.removeLast() }
-      return text
+      guard ascii else {
+        // A space can end a longer character (after a prepended mark): trim by characters.
+        var text = String(decoding: bytes, as: UTF8.self)
+        while text.last == " " { text.removeLast() }
+        return text
+      }
+      while bytes.last == 0x20 { bytes.removeLast() }
+      return String(decoding: bytes, as: UTF8.self)
     }
     let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
-    return [line(header), rule] + rows.map(line)
+    var lines = [line(header, header.map(characterCount)), rule]
+    for (row, counts) in zip(rows, cellWidths) { lines.append(line(row, counts)) }
+    return lines
   }
 }
 

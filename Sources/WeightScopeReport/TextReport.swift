@@ -65,9 +65,10 @@ public enum TextReport {
         hiddenElements = sum([hiddenElements, layer.constants, layer.optimizerState])
         continue
       }
-      let tensors = layer.tensorIndices.map { analysis.tensors[$0] }
-      let weight = tensors.first { $0.role == .weight }.map { shapeText($0.info.shape) } ?? ""
-      let bias = tensors.first { $0.role == .bias }.map { shapeText($0.info.shape) } ?? ""
+      let all = analysis.tensors
+      let indices = layer.tensorIndices
+      let weight = indices.first { all[$0].role == .weight }.map { shapeText(all[$0].info.shape) }
+      let bias = indices.first { all[$0].role == .bias }.map { shapeText(all[$0].info.shape) }
       var formula = ""
       var second = ""
       if let check = layer.formula {
@@ -79,9 +80,10 @@ public enum TextReport {
         }
         if !check.matches { formula += "  MISMATCH: tensors hold \(grouped(check.actual))" }
       }
-      if layer.nonTrainable > 0 { second = nonTrainableText(tensors) }
+      if layer.nonTrainable > 0 { second = nonTrainableText(indices.map { all[$0] }) }
       table.rows.append([
-        capped(layerName(layer.name), options.maxNameWidth), layer.kind.rawValue, weight, bias,
+        capped(layerName(layer.name), options.maxNameWidth), layer.kind.rawValue, weight ?? "",
+        bias ?? "",
         grouped(layer.trainable), layer.nonTrainable > 0 ? grouped(layer.nonTrainable) : "",
         formula,
       ])
