@@ -42,6 +42,13 @@ public struct Inspect: ParsableCommand, OutputCommand {
   public func run() throws { try runAndExit() }
 
   public func execute() -> CommandOutput {
+    Inspect.list(files, tensors: tensors, format: format, budget: budget)
+  }
+
+  /// Lists `files`; shared by the parsed command and the plain invocation, which has no budget.
+  static func list(
+    _ files: [String], tensors: Bool, format: OutputFormat, budget: BudgetOptions?
+  ) -> CommandOutput {
     var output = CommandOutput()
     var first = true
     for path in files {
@@ -59,7 +66,7 @@ public struct Inspect: ParsableCommand, OutputCommand {
         if !first { output.print("") }
         output.stdout += TextReport.render(analysis, options: TextReport.Options(tensors: tensors))
       }
-      budget.enforce(
+      budget?.enforce(
         BudgetSubject(analysis: analysis), label: path, json: format == .json, output: &output)
       first = false
     }

@@ -1,5 +1,19 @@
 import ArgumentParser
 
+/// `[inspect] [--format text|json] [--tensors] FILE...`, read without ArgumentParser.
+///
+/// A plain value rather than an ``Inspect``: options added to `Inspect` later never reach this
+/// path (a line using them goes to ArgumentParser), so none can be left uninitialized here.
+struct PlainInspect: OutputCommand, Equatable {
+  var files: [String]
+  var tensors: Bool
+  var format: OutputFormat
+
+  func execute() -> CommandOutput {
+    Inspect.list(files, tensors: tensors, format: format, budget: nil)
+  }
+}
+
 extension Inspect {
   /// The command for `[inspect] [--format text|json] [--tensors] FILE...`, read without
   /// ArgumentParser; nil for anything else, which ArgumentParser then reads.
@@ -9,7 +23,7 @@ extension Inspect {
   /// arguments whose meaning is beyond doubt are taken: any other option, a repeated option, a
   /// subcommand or `help` anywhere, or an empty argument leaves the line to ArgumentParser, so
   /// that usage errors, help and new options keep their usual handling.
-  static func plainInvocation(_ arguments: [String]) -> Inspect? {
+  static func plainInvocation(_ arguments: [String]) -> PlainInspect? {
     var rest = arguments[...]
     if rest.first == "inspect" { rest = rest.dropFirst() }
     let subcommands = WeightScopeCommand.configuration.subcommands
@@ -37,11 +51,7 @@ extension Inspect {
       }
     }
     guard !files.isEmpty else { return nil }
-    var command = Inspect()
-    command.files = files
-    command.tensors = tensors
-    command.format = format ?? .text
-    return command
+    return PlainInspect(files: files, tensors: tensors, format: format ?? .text)
   }
 
   /// Whether `argument` may be a name of `command`: its configured name or an alias, or its

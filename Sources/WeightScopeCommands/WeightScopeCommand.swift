@@ -54,13 +54,13 @@ extension WeightScopeCommand {
   public static func mainExit() -> Never {
     var arguments = CommandLine.arguments
     arguments.removeFirst()
+    if let plain = Inspect.plainInvocation(arguments) {
+      let output = plain.execute()
+      output.flush()
+      exit(withError: output.status == ExitStatus.success ? nil : ExitCode(output.status))
+    }
     do {
-      var command: any ParsableCommand
-      if let plain = Inspect.plainInvocation(arguments) {
-        command = plain
-      } else {
-        command = try parseAsRoot(arguments)
-      }
+      var command = try parseAsRoot(arguments)
       try command.run()
       exit(withError: nil)
     } catch let error as ExitCodeError {

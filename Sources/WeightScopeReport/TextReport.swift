@@ -92,7 +92,7 @@ public enum TextReport {
     var lines = table.render()
     if hidden > 0 {
       lines.append(
-        "(\(hidden) more layer\(hidden == 1 ? "" : "s") hold only graph constants or optimizer state: "
+        "(\(hidden) more layer\(hidden == 1 ? " holds" : "s hold") only graph constants or optimizer state: "
           + "\(grouped(hiddenElements)) elements)")
     }
     return lines

@@ -52,4 +52,14 @@ import Testing
   func otherLinesGoToArgumentParser(_ arguments: [String]) {
     #expect(Inspect.plainInvocation(arguments) == nil)
   }
+
+  @Test func plainLinesPrintWhatTheParsedCommandPrints() throws {
+    let arguments = [testModel("seed_cnn.pt"), "--tensors", testModel("small_bn.ckpt")]
+    let plain = try #require(Inspect.plainInvocation(arguments))
+    let output = plain.execute()
+    #expect(output == WeightScopeCommand.run(arguments))
+    #expect(output.stdout.contains("Trainable params:      5,852,234"))
+    let json = try #require(Inspect.plainInvocation(["--format", "json", testModel("seed_cnn.onnx")]))
+    #expect(json.execute() == WeightScopeCommand.run(["--format", "json", testModel("seed_cnn.onnx")]))
+  }
 }
