@@ -20,12 +20,20 @@ let package = Package(
     .target(name: "WeightScopeModel", dependencies: ["WeightScopeCore"]),
 
     // Format readers.
-    .target(name: "WeightScopeZip", dependencies: ["WeightScopeCore", "CZlib"]),
+    .target(name: "WeightScopeZip", dependencies: ["WeightScopeCore", "WeightScopeModel", "CZlib"]),
     .target(name: "WeightScopePickle", dependencies: ["WeightScopeCore"]),
     .target(
       name: "WeightScopePyTorch",
       dependencies: ["WeightScopeCore", "WeightScopeModel", "WeightScopeZip", "WeightScopePickle"]),
     .target(name: "WeightScopeONNX", dependencies: ["WeightScopeCore", "WeightScopeModel"]),
+
+    // Security scan: every pickle and zip trick in a file, judged without running anything.
+    .target(
+      name: "WeightScopeScan",
+      dependencies: [
+        "WeightScopeCore", "WeightScopeModel", "WeightScopeZip", "WeightScopePickle",
+        "WeightScopeONNX",
+      ]),
 
     // Layers, kinds, formulas and counts, from tensors of any format.
     .target(name: "WeightScopeAnalysis", dependencies: ["WeightScopeCore", "WeightScopeModel"]),
@@ -46,7 +54,7 @@ let package = Package(
     .target(
       name: "WeightScopeCommands",
       dependencies: [
-        "WeightScope", "WeightScopeReport", "WeightScopeSpec",
+        "WeightScope", "WeightScopeReport", "WeightScopeSpec", "WeightScopeScan",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "weightscope", dependencies: ["WeightScopeCommands"]),
@@ -58,6 +66,10 @@ let package = Package(
     .testTarget(name: "WeightScopeONNXTests", dependencies: ["WeightScopeONNX"], exclude: ["Fixtures"]),
     .testTarget(name: "WeightScopeAnalysisTests", dependencies: ["WeightScopeAnalysis", "WeightScopeReport"]),
     .testTarget(name: "WeightScopeSpecTests", dependencies: ["WeightScopeSpec"]),
+    .testTarget(
+      name: "WeightScopeScanTests",
+      dependencies: ["WeightScopeScan", "WeightScope", "WeightScopeZip", "WeightScopePickle"],
+      exclude: ["Malformed"]),
     .testTarget(
       name: "WeightScopeCommandsTests",
       dependencies: ["WeightScopeCommands", "WeightScope", "WeightScopeReport"]),

@@ -3,6 +3,7 @@ import WeightScope
 import WeightScopeAnalysis
 import WeightScopeCore
 import WeightScopeReport
+import WeightScopeScan
 
 /// How a report is printed.
 public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
@@ -29,6 +30,8 @@ public struct Inspect: ParsableCommand, OutputCommand {
   @Option(help: "Output format: text or json.")
   var format: OutputFormat = .text
 
+  @OptionGroup var limitOptions: LimitOptions
+
   public init() {}
 
   public func validate() throws {
@@ -41,9 +44,13 @@ public struct Inspect: ParsableCommand, OutputCommand {
     var output = CommandOutput()
     var first = true
     for path in files {
-      let analysis: Analysis
+      var analysis: Analysis
       do {
-        analysis = try WeightFileReader.inspect(path: path)
+        analysis = try WeightFileReader.inspect(path: path, limits: limitOptions.limits)
+        // The scan's pickle findings cover every pickle and route, so they replace the
+        // reader's; `scan` also checks storages, which a listing never reads.
+        let scan = try Scanner.scan(path: path, limits: limitOptions.limits, depth: .metadata)
+        analysis.findings = scan.findings + analysis.findings.filter { !$0.code.hasPrefix("pickle.") }
       } catch {
         output.error("\(path): \(error)")
         output.fail(ExitStatus.unreadable)
