@@ -42,7 +42,7 @@ public enum PickleScan {
           let uses = walk.literals.map {
             PickleGlobalUse(global: $0.global, offset: $0.offset, route: $0.route)
           }
-          findings += judge(uses, walk: walk, label: name)
+          findings += judge(uses, walk: walk, label: name, callsKnown: false)
           findings.append(
             Finding(
               .warning, "pickle.unreadable",
@@ -84,8 +84,12 @@ public enum PickleScan {
 
   /// One finding per distinct global that is not on the allowlist, plus dotted names,
   /// extension codes and `STACK_GLOBAL`s whose operands were not literals.
-  static func judge(_ uses: [PickleGlobalUse], walk: PickleOpcodeWalk, label: String) -> [Finding]
-  {
+  ///
+  /// `callsKnown` is false when the uses come from the opcode walk of a broken pickle, which
+  /// does not follow calls.
+  static func judge(
+    _ uses: [PickleGlobalUse], walk: PickleOpcodeWalk, label: String, callsKnown: Bool = true
+  ) -> [Finding] {
     var findings: [Finding] = []
     var groups: [PickleGlobal: [PickleGlobalUse]] = [:]
     var order: [PickleGlobal] = []
@@ -99,7 +103,7 @@ public enum PickleScan {
       let routes = Set(group.map(\.route.rawValue)).sorted().joined(separator: "/")
       let how =
         "\(routes) at \(hex(first.offset))" + (group.count > 1 ? ", \(group.count) uses" : "")
-        + (called ? ", called" : ", imported but never called")
+        + (!callsKnown ? ", before the pickle breaks" : called ? ", called" : ", imported but never called")
       if first.route == .ext {
         findings.append(
           Finding(
@@ -139,7 +143,7 @@ public enum PickleScan {
           Finding(
             .error, "pickle.dangerous-global",
             "\(label): global \(global) (\(how)) \(effect): loading the file with pickle or "
-              + "torch.load without weights_only would " + (called ? "do it" : "import it"),
+              + "torch.load without weights_only would " + (called || !callsKnown ? "do it" : "import it"),
             offset: first.offset))
       }
     }

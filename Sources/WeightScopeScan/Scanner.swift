@@ -85,18 +85,6 @@ public enum Scanner {
     var findings: [Finding] = []
     var kind = "unknown"
 
-    // A pickle at the start: a legacy checkpoint, a bare pickle, or one placed before a zip.
-    var pickleEnd = reader.start
-    let legacy = reader.matches(legacyMagic, at: reader.start)
-    if PickleScan.startsLikePickle(reader) {
-      kind = legacy ? "pytorch-legacy" : "pickle"
-      let result = PickleScan.scan(
-        reader, label: legacy ? "legacy checkpoint" : "pickle at 0x0", limits: limits,
-        trailing: .expected)
-      findings += result.findings
-      pickleEnd = result.end
-    }
-
     // A zip archive: found by its end record, so also after a prefix.
     let zipResult: Result<ZipAudit, ReadError>
     do throws(ReadError) {
@@ -104,6 +92,19 @@ public enum Scanner {
     } catch {
       zipResult = .failure(error)
     }
+    let zipFound = if case .success = zipResult { true } else { false }
+    // A pickle at the start: a legacy checkpoint, a bare pickle, or one placed before a zip.
+    var pickleEnd = reader.start
+    let legacy = reader.matches(legacyMagic, at: reader.start)
+    if PickleScan.startsLikePickle(reader) {
+      kind = legacy ? "pytorch-legacy" : "pickle"
+      let result = PickleScan.scan(
+        reader, label: legacy ? "legacy checkpoint" : "pickle at 0x0", limits: limits,
+        trailing: legacy || zipFound ? .expected : .suspicious)
+      findings += result.findings
+      pickleEnd = result.end
+    }
+
     switch zipResult {
     case .success(let zip):
       if kind == "unknown" || kind == "pickle" {
@@ -124,12 +125,6 @@ public enum Scanner {
       return ScanResult(path: path, kind: kind, findings: findings)
     case .failure(let error):
       if kind != "unknown" {
-        if !legacy, pickleEnd < reader.end {
-          findings.append(
-            Finding(
-              .warning, "pickle.trailing-bytes",
-              "\(reader.end - pickleEnd) bytes after the last pickle", offset: pickleEnd))
-        }
         return ScanResult(path: path, kind: kind, findings: findings)
       }
       if ZipArchive.looksLikeZip(reader) { throw error }
@@ -140,6 +135,11 @@ public enum Scanner {
       // that leave the model's folder, inconsistent sizes) are the findings.
       let file = try ONNXReader.read(bytes, path: path, limits: limits)
       return ScanResult(path: path, kind: "onnx", findings: file.findings)
+    }
+    // A protocol 0 or 1 pickle has no PROTO: it is one when its opcodes run to STOP.
+    if PickleOpcodeWalk(reader, limits: limits).endOffset != nil {
+      let result = PickleScan.scan(reader, label: "pickle at 0x0", limits: limits)
+      return ScanResult(path: path, kind: "pickle", findings: result.findings)
     }
     let head = (try? reader.peekBytes(at: 0, count: min(8, reader.count))).map { printable($0) }
     throw ReadError(

@@ -113,18 +113,36 @@ public struct ZipAudit: Sendable {
     findings.append(Finding(severity, code, message, offset: offset))
   }
 
-  /// Other zip readers (Python's `zipfile`, PyTorch's miniz) take the last end-record signature
-  /// they find, so one inside the comment shows them a different directory.
+  /// An end record inside another one's comment: readers that take the first record from the
+  /// end (Python's `zipfile`, PyTorch's miniz, this one) and readers that take the earlier one,
+  /// or that stream local headers from the start, see two different archives.
   private mutating func findHiddenEndRecord(_ end: EndOfCentralDirectory) {
-    let commentStart = end.recordOffset + ZipSize.endOfCentralDirectory
+    let signature: [UInt8] = [0x50, 0x4b, 0x05, 0x06]
+    // A signature inside the chosen record's own comment.
     var offset = reader.end - 4
-    while offset >= commentStart {
-      if reader.matches([0x50, 0x4b, 0x05, 0x06], at: offset) {
+    while offset >= end.recordOffset + ZipSize.endOfCentralDirectory {
+      if reader.matches(signature, at: offset) {
         add(
           .warning, "zip.hidden-end-record",
           "a second end-of-central-directory record at \(hex(offset)) hides in the archive "
             + "comment; readers that search backwards for the signature see a different archive",
           offset)
+        return
+      }
+      offset -= 1
+    }
+    // An earlier record whose comment covers the chosen one.
+    offset = end.recordOffset - 1
+    let lowest = max(reader.start, end.recordOffset - ZipSize.maxComment - ZipSize.endOfCentralDirectory)
+    while offset >= lowest {
+      if reader.matches(signature, at: offset),
+        let length = try? reader.peekUInt16(at: offset + 20),
+        offset + ZipSize.endOfCentralDirectory + Int(length) == reader.end
+      {
+        add(
+          .warning, "zip.hidden-end-record",
+          "the end record at \(hex(end.recordOffset)) sits in the comment of another end record "
+            + "at \(hex(offset)); readers disagree on which directory is the archive's", offset)
         return
       }
       offset -= 1
