@@ -68,7 +68,10 @@ let package = Package(
     .testTarget(name: "WeightScopeSpecTests", dependencies: ["WeightScopeSpec"]),
     .testTarget(
       name: "WeightScopeScanTests",
-      dependencies: ["WeightScopeScan", "WeightScope", "WeightScopeZip", "WeightScopePickle"],
+      dependencies: [
+        "WeightScopeScan", "WeightScope", "WeightScopeZip", "WeightScopePickle",
+        "WeightScopeCommands",
+      ],
       exclude: ["Malformed"]),
     .testTarget(
       name: "WeightScopeCommandsTests",
