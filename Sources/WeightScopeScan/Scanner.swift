@@ -155,14 +155,9 @@ public enum Scanner {
   /// Judges every member that holds a pickle.
   static func scanMembers(_ zip: ZipAudit, limits: Limits, depth: Depth) -> [Finding] {
     var findings: [Finding] = []
-    let top = zip.entries.first.map { entry -> String in
-      let name = entry.header.name
-      return name.firstIndex(of: "/").map { String(name[..<$0]) } ?? ""
-    }
-    let storagePrefix = (top.map { $0.isEmpty ? "" : $0 + "/" } ?? "") + "data/"
     for entry in zip.entries {
       let name = entry.header.name
-      let isStorage = name.hasPrefix(storagePrefix)
+      let isStorage = ZipAudit.isStorage(name)
       if depth == .metadata, isStorage { continue }
       guard entry.dataRange != nil, !entry.header.isEncrypted else { continue }
       let data: ByteReader

@@ -28,8 +28,9 @@ public struct ZipAudit: Sendable {
 
   /// Audits the archive in `reader`.
   ///
-  /// - Parameter checkData: inflate every entry (up to ``Limits/inflatedBytes``) and compare
-  ///   its CRC-32. Without it only headers are read.
+  /// - Parameter checkData: read every local header, inflate every entry (up to
+  ///   ``Limits/inflatedBytes``) and compare its CRC-32. Without it, the local headers of
+  ///   storages (``isStorage(_:)``) are not read and no CRC is checked: a listing's cost.
   /// - Throws: ``ReadError`` only when there is no readable end record or central directory.
   public init(_ reader: ByteReader, limits: Limits = .default, checkData: Bool = true)
     throws(ReadError)
@@ -64,7 +65,8 @@ public struct ZipAudit: Sendable {
     }
     for header in headers {
       archiveStart = min(archiveStart, header.localHeaderOffset)
-      entries.append(Entry(header: header, dataRange: localData(header)))
+      let skip = !checkData && Self.isStorage(header.name)
+      entries.append(Entry(header: header, dataRange: skip ? nil : localData(header)))
     }
     if archiveStart > reader.start {
       add(
@@ -78,6 +80,12 @@ public struct ZipAudit: Sendable {
     if checkData {
       for entry in entries { checkCRC(entry, limits: limits) }
     }
+  }
+
+  /// Whether `name` is a tensor storage record: `<top>/data/<key>` (or `data/<key>`).
+  public static func isStorage(_ name: String) -> Bool {
+    let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+    return (parts.count == 3 && parts[1] == "data") || (parts.count == 2 && parts[0] == "data")
   }
 
   /// The uncompressed bytes of `entry`, inflated up to ``Limits/inflatedBytes``.
