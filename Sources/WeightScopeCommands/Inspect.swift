@@ -49,8 +49,12 @@ public struct Inspect: ParsableCommand, OutputCommand {
         analysis = try WeightFileReader.inspect(path: path, limits: limitOptions.limits)
         // The scan's pickle findings cover every pickle and route, so they replace the
         // reader's; `scan` also checks storages, which a listing never reads.
-        let scan = try Scanner.scan(path: path, limits: limitOptions.limits, depth: .metadata)
-        analysis.findings = scan.findings + analysis.findings.filter { !$0.code.hasPrefix("pickle.") }
+        // Dangerous content is a failed check (exit 1), as the contract says.
+        if let scan = try? Scanner.scan(path: path, limits: limitOptions.limits, depth: .metadata) {
+          analysis.findings =
+            scan.findings + analysis.findings.filter { !$0.code.hasPrefix("pickle.") }
+          if scan.verdict == .dangerous { output.fail(ExitStatus.checkFailed) }
+        }
       } catch {
         output.error("\(path): \(error)")
         output.fail(ExitStatus.unreadable)

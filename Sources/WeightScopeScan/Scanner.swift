@@ -131,6 +131,8 @@ public enum Scanner {
     }
 
     if ONNXReader.looksLikeONNX(reader) {
+      // At metadata depth the caller has read the model already.
+      if depth == .metadata { return ScanResult(path: path, kind: "onnx", findings: []) }
       // ONNX holds no code that loading runs; the reader's own checks (external data paths
       // that leave the model's folder, inconsistent sizes) are the findings.
       let file = try ONNXReader.read(bytes, path: path, limits: limits)

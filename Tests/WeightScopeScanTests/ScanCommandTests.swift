@@ -47,5 +47,8 @@ import WeightScopeCommands
     let output = WeightScopeCommand.run(["inspect", "--format", "json", malformed("constants_member.pt")])
     #expect(output.stdout.contains("\"code\":\"pickle.dangerous-global\""))
     #expect(output.stdout.contains("archive/constants.pkl"))
+    #expect(output.status == 1)
+    let clean = WeightScopeCommand.run(["inspect", malformed("clean.pt")])
+    #expect(clean.status == 0)
   }
 }
