@@ -20,12 +20,20 @@ let package = Package(
     .target(name: "WeightScopeModel", dependencies: ["WeightScopeCore"]),
 
     // Format readers.
-    .target(name: "WeightScopeZip", dependencies: ["WeightScopeCore", "CZlib"]),
+    .target(name: "WeightScopeZip", dependencies: ["WeightScopeCore", "WeightScopeModel", "CZlib"]),
     .target(name: "WeightScopePickle", dependencies: ["WeightScopeCore"]),
     .target(
       name: "WeightScopePyTorch",
       dependencies: ["WeightScopeCore", "WeightScopeModel", "WeightScopeZip", "WeightScopePickle"]),
     .target(name: "WeightScopeONNX", dependencies: ["WeightScopeCore", "WeightScopeModel"]),
+
+    // Security scan: every pickle and zip trick in a file, judged without running anything.
+    .target(
+      name: "WeightScopeScan",
+      dependencies: [
+        "WeightScopeCore", "WeightScopeModel", "WeightScopeZip", "WeightScopePickle",
+        "WeightScopeONNX",
+      ]),
 
     // Layers, kinds, formulas and counts, from tensors of any format.
     .target(name: "WeightScopeAnalysis", dependencies: ["WeightScopeCore", "WeightScopeModel"]),
@@ -51,7 +59,7 @@ let package = Package(
       name: "WeightScopeCommands",
       dependencies: [
         "WeightScopeCore", "WeightScope", "WeightScopeReport", "WeightScopeSpec",
-        "WeightScopeCheck",
+        "WeightScopeCheck", "WeightScopeScan",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Release builds link the Swift runtime statically: a listing's budget includes start-up,
@@ -78,6 +86,13 @@ let package = Package(
     .testTarget(
       name: "WeightScopeCheckTests",
       dependencies: ["WeightScopeCheck", "WeightScopeSpec", "WeightScopeAnalysis"]),
+    .testTarget(
+      name: "WeightScopeScanTests",
+      dependencies: [
+        "WeightScopeScan", "WeightScope", "WeightScopeZip", "WeightScopePickle",
+        "WeightScopeCommands",
+      ],
+      exclude: ["Malformed"]),
     .testTarget(
       name: "WeightScopeCommandsTests",
       dependencies: ["WeightScopeCommands", "WeightScope", "WeightScopeReport"]),

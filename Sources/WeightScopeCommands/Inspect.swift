@@ -4,6 +4,7 @@ import WeightScopeAnalysis
 import WeightScopeCheck
 import WeightScopeCore
 import WeightScopeReport
+import WeightScopeScan
 
 /// How a report is printed.
 public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
@@ -33,6 +34,8 @@ public struct Inspect: ParsableCommand, OutputCommand {
   @OptionGroup(title: "Budgets")
   var budget: BudgetOptions
 
+  @OptionGroup var limitOptions: LimitOptions
+
   public init() {}
 
   public func validate() throws {
@@ -42,19 +45,30 @@ public struct Inspect: ParsableCommand, OutputCommand {
   public func run() throws { try runAndExit() }
 
   public func execute() -> CommandOutput {
-    Inspect.list(files, tensors: tensors, format: format, budget: budget)
+    Inspect.list(
+      files, tensors: tensors, format: format, budget: budget, limits: limitOptions.limits)
   }
 
-  /// Lists `files`; shared by the parsed command and the plain invocation, which has no budget.
+  /// Lists `files`; shared by the parsed command and the plain invocation, which has no budget
+  /// and the default limits.
   static func list(
-    _ files: [String], tensors: Bool, format: OutputFormat, budget: BudgetOptions?
+    _ files: [String], tensors: Bool, format: OutputFormat, budget: BudgetOptions?,
+    limits: Limits = .default
   ) -> CommandOutput {
     var output = CommandOutput()
     var first = true
     for path in files {
-      let analysis: Analysis
+      var analysis: Analysis
       do {
-        analysis = try WeightFileReader.inspect(path: path)
+        analysis = try WeightFileReader.inspect(path: path, limits: limits)
+        // The scan's pickle findings cover every pickle and route, so they replace the
+        // reader's; `scan` also checks storages, which a listing never reads.
+        // Dangerous content is a failed check (exit 1), as the contract says.
+        if let scan = try? Scanner.scan(path: path, limits: limits, depth: .metadata) {
+          analysis.findings =
+            scan.findings + analysis.findings.filter { !$0.code.hasPrefix("pickle.") }
+          if scan.verdict == .dangerous { output.fail(ExitStatus.checkFailed) }
+        }
       } catch {
         output.unreadable(path, error)
         continue

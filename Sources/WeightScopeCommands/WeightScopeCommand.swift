@@ -13,7 +13,7 @@ public struct WeightScopeCommand: ParsableCommand {
       Exit codes: 0 success; 1 a check failed; 2 a file could not be read; 64 bad usage.
       """,
     version: "0.1.0",
-    subcommands: [Inspect.self, Summary.self, Verify.self],
+    subcommands: [Inspect.self, Summary.self, Verify.self, Scan.self],
     defaultSubcommand: Inspect.self
   )
 

@@ -1,0 +1,278 @@
+import WeightScopeCore
+import WeightScopeModel
+
+/// A zip archive checked entry by entry for the tricks that make two readers see two archives.
+///
+/// Unlike ``ZipArchive``, which refuses an inconsistent archive and reads no local header until
+/// asked, the audit tolerates what it can, reads every local header (and, when asked, every
+/// entry's data to check its CRC), and reports each inconsistency as a ``Finding``:
+/// local header vs. central directory, duplicate names, overlapping entries, bytes before the
+/// archive, an end record hidden in the comment, CRC errors. Codes start with `zip.`.
+public struct ZipAudit: Sendable {
+  /// One central-directory entry and what its local header said.
+  public struct Entry: Sendable {
+    public var header: CentralDirectoryHeader
+    /// The range of the entry's stored (maybe compressed) bytes, when the local header could be
+    /// read and the data lies inside the file.
+    public var dataRange: Range<Int>?
+  }
+
+  public let reader: ByteReader
+  /// Every entry in directory order, duplicates included.
+  public private(set) var entries: [Entry] = []
+  public private(set) var findings: [Finding] = []
+  /// Offset of the first local header the directory names (bytes before it are not zip data).
+  public private(set) var archiveStart: Int
+  /// Offset of the central directory.
+  public let directoryOffset: Int
+
+  /// Audits the archive in `reader`.
+  ///
+  /// - Parameter checkData: read every local header, inflate every entry (up to
+  ///   ``Limits/inflatedBytes``) and compare its CRC-32. Without it, the local headers of
+  ///   storages (``isStorage(_:)``) are not read and no CRC is checked: a listing's cost.
+  /// - Throws: ``ReadError`` only when there is no readable end record or central directory.
+  public init(_ reader: ByteReader, limits: Limits = .default, checkData: Bool = true)
+    throws(ReadError)
+  {
+    self.reader = reader
+    let end = try EndOfCentralDirectory(parsing: reader)
+    guard end.entryCount <= limits.zipEntries else {
+      throw ReadError(
+        .limitExceeded, at: end.recordOffset,
+        "\(end.entryCount) entries exceed the limit of \(limits.zipEntries) (Limits.zipEntries)",
+        context: "end of central directory")
+    }
+    directoryOffset = end.directoryOffset
+    archiveStart = end.directoryOffset
+    findHiddenEndRecord(end)
+
+    var directory = try reader.slice(
+      at: end.directoryOffset, count: end.directorySize, "central directory")
+    var headers: [CentralDirectoryHeader] = []
+    while headers.count < end.entryCount {
+      do {
+        headers.append(try CentralDirectoryHeader(parsing: &directory))
+      } catch {
+        throw error.within("central directory entry \(headers.count)")
+      }
+    }
+    if !directory.isAtEnd {
+      add(
+        .warning, "zip.directory-slack",
+        "\(directory.remaining) bytes in the central directory after the \(end.entryCount) "
+          + "entries the end record declares", directory.position)
+    }
+    for header in headers {
+      archiveStart = min(archiveStart, header.localHeaderOffset)
+      let skip = !checkData && Self.isStorage(header.name)
+      entries.append(Entry(header: header, dataRange: skip ? nil : localData(header)))
+    }
+    if archiveStart > reader.start {
+      add(
+        .warning, "zip.prefix-data",
+        "\(archiveStart - reader.start) bytes before the first entry: data that is not part of "
+          + "the archive (torch.load reads a file that does not start with a zip header as a "
+          + "legacy pickle)", reader.start)
+    }
+    findDuplicates()
+    findOverlaps()
+    if checkData {
+      for entry in entries { checkCRC(entry, limits: limits) }
+    }
+  }
+
+  /// Whether `name` is a tensor storage record: `<top>/data/<key>` (or `data/<key>`).
+  public static func isStorage(_ name: String) -> Bool {
+    let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+    return (parts.count == 3 && parts[1] == "data") || (parts.count == 2 && parts[0] == "data")
+  }
+
+  /// The uncompressed bytes of `entry`, inflated up to ``Limits/inflatedBytes``.
+  public func contents(of entry: Entry, limits: Limits = .default) throws(ReadError) -> ByteReader {
+    let header = entry.header
+    guard let range = entry.dataRange else {
+      throw ReadError(
+        .malformed, at: header.localHeaderOffset, "local header is unreadable", context: header.name)
+    }
+    guard !header.isEncrypted else {
+      throw ReadError(.unsupported, at: header.headerOffset, "entry is encrypted", context: header.name)
+    }
+    let stored = try reader.slice(at: range.lowerBound, count: range.count, header.name)
+    switch header.method {
+    case .stored:
+      return stored
+    case .deflated:
+      return try Inflate.inflate(
+        stored, expected: header.uncompressedSize, limit: limits.inflatedBytes, label: header.name
+      ).reader()
+    case .other(let raw):
+      throw ReadError(
+        .unsupported, at: header.headerOffset, "compression method \(raw) is not supported",
+        context: header.name)
+    }
+  }
+
+  // MARK: Checks
+
+  private mutating func add(
+    _ severity: Finding.Severity, _ code: String, _ message: String, _ offset: Int?
+  ) {
+    findings.append(Finding(severity, code, message, offset: offset))
+  }
+
+  /// An end record inside another one's comment: readers that take the first record from the
+  /// end (Python's `zipfile`, PyTorch's miniz, this one) and readers that take the earlier one,
+  /// or that stream local headers from the start, see two different archives.
+  private mutating func findHiddenEndRecord(_ end: EndOfCentralDirectory) {
+    let signature: [UInt8] = [0x50, 0x4b, 0x05, 0x06]
+    // A signature inside the chosen record's own comment.
+    var offset = reader.end - 4
+    while offset >= end.recordOffset + ZipSize.endOfCentralDirectory {
+      if reader.matches(signature, at: offset) {
+        add(
+          .warning, "zip.hidden-end-record",
+          "a second end-of-central-directory record at \(hex(offset)) hides in the archive "
+            + "comment; readers that search backwards for the signature see a different archive",
+          offset)
+        return
+      }
+      offset -= 1
+    }
+    // An earlier record whose comment covers the chosen one.
+    offset = end.recordOffset - 1
+    let lowest = max(reader.start, end.recordOffset - ZipSize.maxComment - ZipSize.endOfCentralDirectory)
+    while offset >= lowest {
+      if reader.matches(signature, at: offset),
+        let length = try? reader.peekUInt16(at: offset + 20),
+        offset + ZipSize.endOfCentralDirectory + Int(length) == reader.end
+      {
+        add(
+          .warning, "zip.hidden-end-record",
+          "the end record at \(hex(end.recordOffset)) sits in the comment of another end record "
+            + "at \(hex(offset)); readers disagree on which directory is the archive's", offset)
+        return
+      }
+      offset -= 1
+    }
+  }
+
+  /// Reads the local header of `header` and reports every field that disagrees with the
+  /// directory; returns the data range when it lies inside the file.
+  private mutating func localData(_ header: CentralDirectoryHeader) -> Range<Int>? {
+    let name = header.name
+    let local: LocalFileHeader
+    do {
+      var r = try reader.slice(
+        at: header.localHeaderOffset, count: max(0, reader.end - header.localHeaderOffset))
+      local = try LocalFileHeader(parsing: &r)
+    } catch {
+      add(
+        .warning, "zip.local-header",
+        "local header of \"\(name)\" is unreadable: \(error)", header.localHeaderOffset)
+      return nil
+    }
+    func mismatch(_ what: String, _ localValue: String, _ directoryValue: String) {
+      add(
+        .warning, "zip.local-mismatch",
+        "local header of \"\(name)\" says \(what) \(localValue), the central directory "
+          + directoryValue, local.offset)
+    }
+    if local.nameBytes != header.nameBytes {
+      mismatch("name", printable(local.nameBytes, limit: 60), printable(header.nameBytes, limit: 60))
+    }
+    if ZipMethod(local.method) != header.method {
+      mismatch("compression method", "\(local.method)", header.method.name)
+    }
+    if local.flags != header.flags {
+      mismatch("flags", hex(Int(local.flags)), hex(Int(header.flags)))
+    }
+    if !local.hasDataDescriptor {
+      if local.compressedSize != 0xffff_ffff, Int(local.compressedSize) != header.compressedSize {
+        mismatch("compressed size", "\(local.compressedSize)", "\(header.compressedSize)")
+      }
+      if local.uncompressedSize != 0xffff_ffff,
+        Int(local.uncompressedSize) != header.uncompressedSize
+      {
+        mismatch("uncompressed size", "\(local.uncompressedSize)", "\(header.uncompressedSize)")
+      }
+      if local.crc32 != header.crc32 {
+        mismatch("CRC-32", hex(Int(local.crc32)), hex(Int(header.crc32)))
+      }
+    }
+    let (end, overflow) = local.dataOffset.addingReportingOverflow(header.compressedSize)
+    guard !overflow, end <= reader.end else {
+      add(
+        .warning, "zip.entry-bounds",
+        "data of \"\(name)\" (\(header.compressedSize) bytes at \(hex(local.dataOffset))) runs "
+          + "past the end of the file", local.dataOffset)
+      return nil
+    }
+    if end > directoryOffset {
+      add(
+        .warning, "zip.entry-bounds",
+        "data of \"\(name)\" runs into the central directory at \(hex(directoryOffset))",
+        local.dataOffset)
+    }
+    return local.dataOffset..<end
+  }
+
+  /// Python's `zipfile` loads the last of several entries with one name; PyTorch's reader
+  /// finds one by a binary search over its sorted directory, so which one depends on every
+  /// other name in the archive.
+  private mutating func findDuplicates() {
+    var seen: [String: [Int]] = [:]
+    var order: [String] = []
+    for (i, entry) in entries.enumerated() {
+      if seen[entry.header.name] == nil { order.append(entry.header.name) }
+      seen[entry.header.name, default: []].append(i)
+    }
+    for name in order {
+      guard let indices = seen[name], indices.count > 1 else { continue }
+      let first = entries[indices[0]].header
+      let list = indices.map { String($0) }.joined(separator: ", ")
+      let last = indices[indices.count - 1]
+      add(
+        .warning, "zip.duplicate-name",
+        "\(indices.count) entries are named \"\(name)\" (entries \(list)); Python's zipfile "
+          + "loads entry \(last), PyTorch's reader the one its binary search over the sorted "
+          + "names meets first, and WeightScope's listing refuses the archive", first.headerOffset)
+    }
+  }
+
+  /// Entries whose local header and data share bytes with another entry's.
+  private mutating func findOverlaps() {
+    let spans = entries.compactMap { entry -> (name: String, start: Int, end: Int)? in
+      guard let range = entry.dataRange else { return nil }
+      return (entry.header.name, entry.header.localHeaderOffset, range.upperBound)
+    }.sorted { $0.start < $1.start }
+    var previous: (name: String, start: Int, end: Int)?
+    for span in spans {
+      if let before = previous, span.start < before.end {
+        add(
+          .warning, "zip.overlap",
+          "entry \"\(span.name)\" at \(hex(span.start)) overlaps entry \"\(before.name)\" "
+            + "(\(hex(before.start))..<\(hex(before.end))): one range of bytes is read as two files",
+          span.start)
+      }
+      if previous.map({ span.end > $0.end }) ?? true { previous = span }
+    }
+  }
+
+  private mutating func checkCRC(_ entry: Entry, limits: Limits) {
+    guard entry.dataRange != nil, !entry.header.isEncrypted else { return }
+    let name = entry.header.name
+    do {
+      let data = try contents(of: entry, limits: limits)
+      let actual = try CRC32.checksum(data)
+      if actual != entry.header.crc32 {
+        add(
+          .warning, "zip.crc",
+          "CRC-32 of \"\(name)\" is \(hex(Int(actual))) but the central directory says "
+            + hex(Int(entry.header.crc32)), entry.header.headerOffset)
+      }
+    } catch {
+      add(.warning, "zip.entry-data", "data of \"\(name)\" is unreadable: \(error)", error.offset)
+    }
+  }
+}
