@@ -10,6 +10,9 @@ public enum TrainabilityRule: String, Sendable, Equatable, Hashable, Codable, Ca
   case otherSection = "other-section"
   /// An ONNX shape, axes or index operand: not a parameter at all.
   case constant
+  /// Quantized tensors and everything in a quantized module (`_packed_params`, `scale`,
+  /// `zero_point`): torch's quantized modules register no parameters.
+  case quantized
   /// The file says so (`requires_grad`, parameter vs buffer).
   case declared
   /// `running_mean`, `running_var`: statistics, not trained.
@@ -31,6 +34,7 @@ public enum TrainabilityRule: String, Sendable, Equatable, Hashable, Codable, Ca
     case .optimizer: "optimizer state: not a model parameter"
     case .otherSection: "secondary section (EMA copy, teacher): not counted"
     case .constant: "graph constant (shape, axes or index operand): not a parameter"
+    case .quantized: "quantized tensor or module: non-trainable"
     case .declared: "the file declares it"
     case .runningStat: "running statistic: non-trainable"
     case .counter: "num_batches_tracked counter: non-trainable"

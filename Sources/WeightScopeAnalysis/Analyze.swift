@@ -106,12 +106,15 @@ public func analyze(_ file: WeightFile) -> Analysis {
   }
 
   // 4. Trainability, by the first rule that applies.
+  let quantized = onnx ? [] : quantizedModules(file.tensors)
   var tensors: [AnalyzedTensor] = []
   tensors.reserveCapacity(file.tensors.count)  // One per tensor already read.
   for (i, info) in file.tensors.enumerated() {
     let p = placements[i]
     let known = inferences[layerOf[i]].kind.hasFormula
-    let (trainable, rule) = decideTrainability(info, role: p.role, knownLayer: known)
+    let inQuantized = !quantized.isEmpty && quantized.contains { info.name.hasPrefix($0) }
+    let (trainable, rule) = decideTrainability(
+      info, role: p.role, knownLayer: known, inQuantizedModule: inQuantized)
     tensors.append(
       AnalyzedTensor(
         info: info, layer: p.layer, localName: p.localName, role: p.role, trainable: trainable,
@@ -212,15 +215,17 @@ func saturatingAdd(_ a: Int, _ b: Int, _ saturated: inout Bool) -> Int {
 }
 
 /// The rules of ``TrainabilityRule``, in order.
-func decideTrainability(_ t: TensorInfo, role: TensorRole, knownLayer: Bool) -> (
-  Bool, TrainabilityRule
-) {
+func decideTrainability(
+  _ t: TensorInfo, role: TensorRole, knownLayer: Bool, inQuantizedModule: Bool = false
+) -> (Bool, TrainabilityRule) {
   switch role {
   case .optimizerState: return (false, .optimizer)
   case .otherSection: return (false, .otherSection)
   case .constant: return (false, .constant)
   default: break
   }
+  // A quantized module registers no parameters, whatever its packed bias was pickled as.
+  if inQuantizedModule || t.dtype.isQuantized { return (false, .quantized) }
   if let declared = t.declaredTrainable {
     return (declared && t.declaredParameter != false, .declared)
   }
@@ -336,4 +341,24 @@ func computeTotals(_ tensors: [AnalyzedTensor], findings: inout [Finding]) -> To
       ))
   }
   return totals
+}
+
+/// Name prefixes (`fc1.`) of quantized modules: those holding a quantized tensor or torch's
+/// `_packed_params`. Such modules register no parameters: everything in them is state.
+func quantizedModules(_ tensors: [TensorInfo]) -> [String] {
+  var roots: [String] = []
+  for t in tensors {
+    let parts = t.name.split(separator: ".", omittingEmptySubsequences: false)
+    let root: ArraySlice<Substring>
+    if let packed = parts.firstIndex(of: "_packed_params") {
+      root = parts[..<packed]
+    } else if t.dtype.isQuantized {
+      root = parts.dropLast()
+    } else {
+      continue
+    }
+    let prefix = root.isEmpty ? "" : root.joined(separator: ".") + "."
+    if !roots.contains(prefix) { roots.append(prefix) }
+  }
+  return roots
 }

@@ -5,7 +5,8 @@ import WeightScopeModel
 ///
 /// Rules, in order:
 /// 1. A tensor stored directly under a top-level key (a plain state dict) belongs to the main
-///    section `""`.
+///    section `""`, and so does a collection under a dotted key: a state dict names module
+///    state that way (`fc1._packed_params._packed_params` of a quantized Linear).
 /// 2. A collection whose key starts with `optim` or contains `optimizer` is optimizer state:
 ///    its section is the key when the key says `optimizer`, else `optimizer`.
 /// 3. Of the other collections, the main one is the first present of ``preferred``
@@ -32,6 +33,9 @@ enum CheckpointSections {
   static func assign(_ tensors: inout [CheckpointWalker.FoundTensor]) -> FileFact? {
     var order: [String] = []
     var counts: [String: Int] = [:]
+    for i in tensors.indices where tensors[i].section.utf8.contains(UInt8(ascii: ".")) {
+      tensors[i].section = ""
+    }
     for t in tensors where !t.section.isEmpty && t.name != t.section {
       if counts[t.section] == nil { order.append(t.section) }
       counts[t.section, default: 0] += 1

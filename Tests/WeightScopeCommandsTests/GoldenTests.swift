@@ -101,10 +101,6 @@ enum KnownGap: Sendable {
       "a state_dict does not record requires_grad: the frozen Linear counts as trainable",
       .differs { a, r in a.totals.trainable == (r.trainable ?? 0) + r.frozen }
     ),
-    "mlp_qdynamic.pt": (
-      "dynamically quantized Linear: torch has no Parameters, the tool counts the packed weights",
-      .differs { a, r in a.totals.trainable > 0 && r.trainable == 0 }
-    ),
     "small_bn_dynamo.onnx": (
       "the dynamo exporter folded bn1/bn2 into conv2: the file has no BatchNorm layers",
       .differs { a, _ in
