@@ -282,14 +282,8 @@ public struct ZipAudit: Sendable {
   /// finds one by a binary search over its sorted directory, so which one depends on every
   /// other name in the archive.
   private mutating func findDuplicates() {
-    var seen: [String: [Int]] = [:]
-    var order: [String] = []
-    for (i, entry) in entries.enumerated() {
-      if seen[entry.header.name] == nil { order.append(entry.header.name) }
-      seen[entry.header.name, default: []].append(i)
-    }
-    for name in order {
-      guard let indices = seen[name], indices.count > 1 else { continue }
+    for indices in duplicateGroups() {
+      let name = entries[indices[0]].header.name
       let first = entries[indices[0]].header
       let list = indices.map { String($0) }.joined(separator: ", ")
       let last = indices[indices.count - 1]
@@ -299,6 +293,51 @@ public struct ZipAudit: Sendable {
           + "loads entry \(last), PyTorch's reader the one its binary search over the sorted "
           + "names meets first, and WeightScope's listing refuses the archive", first.headerOffset)
     }
+  }
+
+  /// The indices of entries that share a name, one ascending group per name, ordered by
+  /// their first entry.
+  private func duplicateGroups() -> [[Int]] {
+    let ascii = entries.allSatisfy { entry in entry.header.nameBytes.allSatisfy { $0 < 0x80 } }
+    guard ascii else { return duplicateGroupsByString() }
+    // ASCII names are equal as strings exactly when their bytes are: sort by a seeded hash
+    // of the bytes and compare bytes only within runs of one hash.
+    var keyed: [(hash: Int, index: Int)] = []
+    for (i, entry) in entries.enumerated() {
+      var hasher = Hasher()
+      entry.header.nameBytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+      keyed.append((hasher.finalize(), i))
+    }
+    keyed.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.index < $1.index }
+    var groups: [[Int]] = []
+    var low = 0
+    while low < keyed.count {
+      var high = low + 1
+      while high < keyed.count, keyed[high].hash == keyed[low].hash { high += 1 }
+      if high - low > 1 {
+        var pending = keyed[low..<high].map(\.index)
+        while let first = pending.first {
+          let name = entries[first].header.nameBytes
+          let same = pending.filter { entries[$0].header.nameBytes == name }
+          if same.count > 1 { groups.append(same) }
+          pending.removeAll { entries[$0].header.nameBytes == name }
+        }
+      }
+      low = high
+    }
+    return groups.sorted { $0[0] < $1[0] }
+  }
+
+  /// ``duplicateGroups()`` for names with other bytes, compared as strings (canonically
+  /// equivalent names are one name).
+  private func duplicateGroupsByString() -> [[Int]] {
+    var seen: [String: [Int]] = [:]
+    var order: [String] = []
+    for (i, entry) in entries.enumerated() {
+      if seen[entry.header.name] == nil { order.append(entry.header.name) }
+      seen[entry.header.name, default: []].append(i)
+    }
+    return order.compactMap { name in seen[name].flatMap { $0.count > 1 ? $0 : nil } }
   }
 
   /// Entries whose local header and data share bytes with another entry's.
