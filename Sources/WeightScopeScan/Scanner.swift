@@ -160,9 +160,15 @@ public enum Scanner {
 
   /// The member whose pickle a listing runs: `data.pkl` in the folder of the first entry.
   static func listedPickle(_ zip: ZipAudit) -> String? {
-    guard let first = zip.entries.first?.header.name else { return nil }
-    guard let slash = first.firstIndex(of: "/") else { return "data.pkl" }
-    return first[..<slash] + "/data.pkl"
+    guard let first = zip.entries.first?.header else { return nil }
+    let bytes = first.nameBytes
+    if bytes.allSatisfy({ $0 < 0x80 }) {
+      // ASCII: the first `/` byte is the first `/` character.
+      guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else { return "data.pkl" }
+      return String(decoding: bytes[..<slash], as: UTF8.self) + "/data.pkl"
+    }
+    guard let slash = first.name.firstIndex(of: "/") else { return "data.pkl" }
+    return first.name[..<slash] + "/data.pkl"
   }
 
   /// Judges every member that holds a pickle.
