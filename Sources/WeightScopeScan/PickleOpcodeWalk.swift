@@ -27,7 +27,10 @@ struct PickleOpcodeWalk {
 
   /// Walks from `reader`'s position to STOP or the first unreadable opcode.
   init(_ reader: ByteReader, limits: Limits) {
-    var r = reader
+    guard var r = WalkCursor(reader) else {
+      error = ReadError(.truncated, at: reader.position, "pickle bytes are unreadable")
+      return
+    }
     // The last two values pushed, as the byte ranges of literal strings when they were (nil
     // otherwise); decoded only when STACK_GLOBAL takes them.
     var recent = RecentLiterals()
@@ -39,7 +42,7 @@ struct PickleOpcodeWalk {
         guard count <= limits.pickleOpcodes else {
           throw ReadError(.limitExceeded, at: offset, "more than \(limits.pickleOpcodes) opcodes")
         }
-        let byte = try r.readUInt8("opcode")
+        let byte = try r.readUInt8()
         guard let op = PickleOpcode(rawValue: byte) else {
           throw ReadError(.malformed, at: offset, "unknown opcode \(hex(Int(byte)))")
         }
@@ -88,23 +91,23 @@ struct PickleOpcodeWalk {
               global: PickleGlobal(module, name), offset: offset,
               route: op == .GLOBAL ? .global : .inst))
         case .SHORT_BINSTRING, .SHORT_BINUNICODE:
-          pushed = .some(try Self.text(&r, UInt64(try r.readUInt8("length")), limits))
+          pushed = .some(try Self.text(&r, UInt64(try r.readUInt8()), limits))
         case .BINSTRING:
-          let length = try r.readInt32("length")
+          let length = try r.read(Int32.self)
           guard length >= 0 else { throw ReadError(.malformed, at: offset, "negative length") }
           pushed = .some(try Self.text(&r, UInt64(length), limits))
         case .BINUNICODE:
-          pushed = .some(try Self.text(&r, UInt64(try r.readUInt32("length")), limits))
+          pushed = .some(try Self.text(&r, UInt64(try r.read(UInt32.self)), limits))
         case .BINUNICODE8:
-          pushed = .some(try Self.text(&r, try r.readUInt64("length"), limits))
+          pushed = .some(try Self.text(&r, try r.read(UInt64.self), limits))
         case .LONG1, .SHORT_BINBYTES:
-          try Self.skipBytes(&r, UInt64(try r.readUInt8("length")), limits)
+          try Self.skipBytes(&r, UInt64(try r.readUInt8()), limits)
         case .LONG4:
-          let length = try r.readInt32("length")
+          let length = try r.read(Int32.self)
           guard length >= 0 else { throw ReadError(.malformed, at: offset, "negative length") }
           try Self.skipBytes(&r, UInt64(length), limits)
-        case .BINBYTES: try Self.skipBytes(&r, UInt64(try r.readUInt32("length")), limits)
-        case .BINBYTES8, .BYTEARRAY8: try Self.skipBytes(&r, try r.readUInt64("length"), limits)
+        case .BINBYTES: try Self.skipBytes(&r, UInt64(try r.read(UInt32.self)), limits)
+        case .BINBYTES8, .BYTEARRAY8: try Self.skipBytes(&r, try r.read(UInt64.self), limits)
         case .STACK_GLOBAL:
           if recent.count == 2, let module = recent.older, let name = recent.newer {
             let global = PickleGlobal(try Self.decode(r, module), try Self.decode(r, name))
@@ -141,13 +144,13 @@ struct PickleOpcodeWalk {
   }
 
   /// The bytes of a line, without its newline.
-  private static func line(_ r: inout ByteReader, _ limits: Limits) throws(ReadError) -> [UInt8] {
+  private static func line(_ r: inout WalkCursor, _ limits: Limits) throws(ReadError) -> [UInt8] {
     let range = try lineRange(&r, limits)
     return Array(try r.peekBytes(at: range.lowerBound, count: range.count))
   }
 
   /// The absolute range of a line, without its newline; the reader moves past the newline.
-  private static func lineRange(_ r: inout ByteReader, _ limits: Limits) throws(ReadError)
+  private static func lineRange(_ r: inout WalkCursor, _ limits: Limits) throws(ReadError)
     -> Range<Int>
   {
     let window = min(r.remaining, max(0, limits.pickleStringBytes))
@@ -161,11 +164,11 @@ struct PickleOpcodeWalk {
   }
 
   /// The UTF-8 text of an absolute byte range the walk has passed.
-  private static func decode(_ r: ByteReader, _ range: Range<Int>) throws(ReadError) -> String {
+  private static func decode(_ r: WalkCursor, _ range: Range<Int>) throws(ReadError) -> String {
     String(decoding: try r.peekBytes(at: range.lowerBound, count: range.count), as: UTF8.self)
   }
 
-  private static func skipBytes(_ r: inout ByteReader, _ length: UInt64, _ limits: Limits)
+  private static func skipBytes(_ r: inout WalkCursor, _ length: UInt64, _ limits: Limits)
     throws(ReadError)
   {
     guard length <= UInt64(max(0, limits.pickleStringBytes)), length <= UInt64(r.remaining) else {
@@ -175,7 +178,7 @@ struct PickleOpcodeWalk {
   }
 
   /// Skips a counted string and returns its absolute byte range.
-  private static func text(_ r: inout ByteReader, _ length: UInt64, _ limits: Limits)
+  private static func text(_ r: inout WalkCursor, _ length: UInt64, _ limits: Limits)
     throws(ReadError) -> Range<Int>
   {
     guard length <= UInt64(max(0, limits.pickleStringBytes)), length <= UInt64(r.remaining) else {
@@ -184,5 +187,57 @@ struct PickleOpcodeWalk {
     let start = r.position
     try r.skip(Int(length))
     return start..<(start + Int(length))
+  }
+}
+
+/// A cursor over a pickle's bytes with absolute offsets, as ``ByteReader`` has, whose reads the
+/// compiler inlines: the walk reads every opcode of a checkpoint's pickle.
+struct WalkCursor {
+  private let window: UnsafeRawBufferPointer
+  private let base: Int
+  private(set) var position: Int
+
+  /// A cursor over `reader`'s bytes from its position to its end; nil when they are not there.
+  init?(_ reader: ByteReader) {
+    guard let window = try? reader.peekBytes(at: reader.position, count: reader.remaining)
+    else { return nil }
+    self.window = window
+    base = reader.position
+    position = reader.position
+  }
+
+  var remaining: Int { base + window.count - position }
+
+  private func need(_ count: Int) throws(ReadError) {
+    guard count >= 0, count <= remaining else {
+      throw ReadError(
+        .truncated, at: position, "needs \(count) bytes, \(max(0, remaining)) left")
+    }
+  }
+
+  mutating func readUInt8() throws(ReadError) -> UInt8 {
+    try need(1)
+    defer { position += 1 }
+    return window[position - base]
+  }
+
+  /// A little-endian integer.
+  mutating func read<T: FixedWidthInteger>(_: T.Type) throws(ReadError) -> T {
+    try need(MemoryLayout<T>.size)
+    defer { position += MemoryLayout<T>.size }
+    return T(littleEndian: window.loadUnaligned(fromByteOffset: position - base, as: T.self))
+  }
+
+  mutating func skip(_ count: Int) throws(ReadError) {
+    try need(count)
+    position += count
+  }
+
+  /// The bytes `offset..<offset+count`, which must lie in the cursor's window.
+  func peekBytes(at offset: Int, count: Int) throws(ReadError) -> UnsafeRawBufferPointer {
+    guard count >= 0, offset >= base, count <= base + window.count - offset else {
+      throw ReadError(.truncated, at: offset, "needs \(count) bytes")
+    }
+    return UnsafeRawBufferPointer(rebasing: window[(offset - base)..<(offset - base + count)])
   }
 }
