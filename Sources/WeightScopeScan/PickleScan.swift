@@ -15,9 +15,13 @@ public enum PickleScan {
   ///   - label: names the pickle in messages (`archive/data.pkl`).
   ///   - trailing: what bytes after the last pickle mean: `.suspicious` inside a zip member
   ///     (a hiding place), `.expected` in a legacy checkpoint (raw storage data follows).
+  ///   - firstRuns: the caller has already run the first pickle through ``PickleMachine``
+  ///     without an error (a listing's reader did). The machine then runs again only when the
+  ///     opcode walk names something to report: a clean pickle costs one walk.
   /// - Returns: the findings and the offset where the last readable pickle ended.
   public static func scan(
-    _ reader: ByteReader, label: String, limits: Limits, trailing: Trailing = .suspicious
+    _ reader: ByteReader, label: String, limits: Limits, trailing: Trailing = .suspicious,
+    firstRuns: Bool = false
   ) -> (findings: [Finding], end: Int) {
     var findings: [Finding] = []
     var position = reader.start
@@ -31,6 +35,11 @@ public enum PickleScan {
         break
       }
       let walk = PickleOpcodeWalk(slice, limits: limits)
+      if index == 0, firstRuns, let end = cleanEnd(walk) {
+        position = end
+        index += 1
+        continue
+      }
       do throws(ReadError) {
         let document = try PickleMachine.run(slice, limits: limits)
         findings += judge(document.globals, walk: walk, label: name)
@@ -66,6 +75,24 @@ public enum PickleScan {
       }
     }
     return (findings, position)
+  }
+
+  /// Where a pickle the machine runs without an error ends, when its walk shows that judging
+  /// the machine's globals would find nothing: it reaches STOP, follows every global (no
+  /// extension code, no out-of-band buffer, no `STACK_GLOBAL` from computed operands), and
+  /// every global it names is allowed. The machine records a global only where the walk
+  /// names one, so its globals are then the same allowed ones.
+  static func cleanEnd(_ walk: PickleOpcodeWalk) -> Int? {
+    guard let end = walk.endOffset, !walk.opaque, walk.nonLiteralStackGlobals.isEmpty else {
+      return nil
+    }
+    for literal in walk.literals {
+      let global = literal.global
+      guard !global.name.contains("."), global.module != "__torch__",
+        !global.module.hasPrefix("__torch__."), PickleGlobalPolicy.verdict(global) == .allowed
+      else { return nil }
+    }
+    return end
   }
 
   /// What bytes after the last STOP mean.

@@ -62,6 +62,10 @@ public enum Scanner {
   public enum Depth: Sendable, Equatable {
     /// The directory, and the local headers and data of entries outside `<top>/data/`
     /// (pickles, code, records): what a listing reads anyway. Storages are not touched.
+    ///
+    /// The caller has read the file with the listing's reader: an ONNX model is not read
+    /// again, and the pickle machine does not run again on the first pickle of a checkpoint's
+    /// `<top>/data.pkl` unless its opcode walk names something to report.
     case metadata
     /// Every local header and every entry's data, with CRC checks.
     case full
@@ -154,12 +158,26 @@ public enum Scanner {
     0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19,
   ]
 
+  /// The member whose pickle a listing runs: `data.pkl` in the folder of the first entry.
+  static func listedPickle(_ zip: ZipAudit) -> String? {
+    guard let first = zip.entries.first?.header else { return nil }
+    let bytes = first.nameBytes
+    if bytes.allSatisfy({ $0 < 0x80 }) {
+      // ASCII: the first `/` byte is the first `/` character.
+      guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else { return "data.pkl" }
+      return String(decoding: bytes[..<slash], as: UTF8.self) + "/data.pkl"
+    }
+    guard let slash = first.name.firstIndex(of: "/") else { return "data.pkl" }
+    return first.name[..<slash] + "/data.pkl"
+  }
+
   /// Judges every member that holds a pickle.
   static func scanMembers(_ zip: ZipAudit, limits: Limits, depth: Depth) -> [Finding] {
     var findings: [Finding] = []
+    let listed = depth == .metadata ? listedPickle(zip) : nil
     for entry in zip.entries {
       let name = entry.header.name
-      let isStorage = ZipAudit.isStorage(name)
+      let isStorage = ZipAudit.isStorage(entry.header)
       if depth == .metadata, isStorage { continue }
       guard entry.dataRange != nil, !entry.header.isEncrypted else { continue }
       let data: ByteReader
@@ -176,7 +194,8 @@ public enum Scanner {
       }
       let namedPickle = name.hasSuffix(".pkl")
       if namedPickle || (!isStorage && PickleScan.startsLikePickle(data)) {
-        findings += PickleScan.scan(data, label: name, limits: limits).findings
+        findings += PickleScan.scan(
+          data, label: name, limits: limits, firstRuns: listed == name).findings
       } else if let first = try? data.peekUInt8(at: data.start), first == 0x80 || first == 0x28
         || first == 0x63
       {

@@ -65,7 +65,7 @@ public struct ZipAudit: Sendable {
     }
     for header in headers {
       archiveStart = min(archiveStart, header.localHeaderOffset)
-      let skip = !checkData && Self.isStorage(header.name)
+      let skip = !checkData && Self.isStorage(header)
       entries.append(Entry(header: header, dataRange: skip ? nil : localData(header)))
     }
     if archiveStart > reader.start {
@@ -84,8 +84,44 @@ public struct ZipAudit: Sendable {
 
   /// Whether `name` is a tensor storage record: `<top>/data/<key>` (or `data/<key>`).
   public static func isStorage(_ name: String) -> Bool {
+    var name = name
+    if let answer = name.withUTF8({ isStorage(utf8: $0) }) { return answer }
     let parts = name.split(separator: "/", omittingEmptySubsequences: false)
     return (parts.count == 3 && parts[1] == "data") || (parts.count == 2 && parts[0] == "data")
+  }
+
+  /// Whether the entry is a tensor storage record, decided from its name's bytes.
+  public static func isStorage(_ header: CentralDirectoryHeader) -> Bool {
+    if let answer = header.nameBytes.withUnsafeBufferPointer({ isStorage(utf8: $0) }) {
+      return answer
+    }
+    return isStorage(header.name)
+  }
+
+  /// ``isStorage(_:)-swift.type.method`` on ASCII bytes, without building a string; nil for a
+  /// name with other bytes, where a `/` may join the character after it.
+  static func isStorage(utf8 name: UnsafeBufferPointer<UInt8>) -> Bool? {
+    let slash = UInt8(ascii: "/")
+    var slashes = 0
+    var first = 0
+    var second = 0
+    for i in 0..<name.count {
+      let byte = name[i]
+      if byte >= 0x80 { return nil }
+      if byte == slash {
+        slashes += 1
+        if slashes == 1 { first = i } else if slashes == 2 { second = i }
+      }
+    }
+    func isData(_ from: Int, _ to: Int) -> Bool {
+      to - from == 4 && name[from] == UInt8(ascii: "d") && name[from + 1] == UInt8(ascii: "a")
+        && name[from + 2] == UInt8(ascii: "t") && name[from + 3] == UInt8(ascii: "a")
+    }
+    switch slashes {
+    case 1: return isData(0, first)
+    case 2: return isData(first + 1, second)
+    default: return false
+    }
   }
 
   /// The uncompressed bytes of `entry`, inflated up to ``Limits/inflatedBytes``.
@@ -125,36 +161,61 @@ public struct ZipAudit: Sendable {
   /// end (Python's `zipfile`, PyTorch's miniz, this one) and readers that take the earlier one,
   /// or that stream local headers from the start, see two different archives.
   private mutating func findHiddenEndRecord(_ end: EndOfCentralDirectory) {
-    let signature: [UInt8] = [0x50, 0x4b, 0x05, 0x06]
     // A signature inside the chosen record's own comment.
-    var offset = reader.end - 4
-    while offset >= end.recordOffset + ZipSize.endOfCentralDirectory {
-      if reader.matches(signature, at: offset) {
-        add(
-          .warning, "zip.hidden-end-record",
-          "a second end-of-central-directory record at \(hex(offset)) hides in the archive "
-            + "comment; readers that search backwards for the signature see a different archive",
-          offset)
-        return
-      }
-      offset -= 1
+    if let offset = lastEndSignature(
+      from: reader.end - 4, downTo: end.recordOffset + ZipSize.endOfCentralDirectory,
+      where: { _ in true })
+    {
+      add(
+        .warning, "zip.hidden-end-record",
+        "a second end-of-central-directory record at \(hex(offset)) hides in the archive "
+          + "comment; readers that search backwards for the signature see a different archive",
+        offset)
+      return
     }
     // An earlier record whose comment covers the chosen one.
-    offset = end.recordOffset - 1
     let lowest = max(reader.start, end.recordOffset - ZipSize.maxComment - ZipSize.endOfCentralDirectory)
-    while offset >= lowest {
-      if reader.matches(signature, at: offset),
-        let length = try? reader.peekUInt16(at: offset + 20),
-        offset + ZipSize.endOfCentralDirectory + Int(length) == reader.end
-      {
-        add(
-          .warning, "zip.hidden-end-record",
-          "the end record at \(hex(end.recordOffset)) sits in the comment of another end record "
-            + "at \(hex(offset)); readers disagree on which directory is the archive's", offset)
-        return
-      }
-      offset -= 1
+    let reader = reader
+    if let offset = lastEndSignature(
+      from: end.recordOffset - 1, downTo: lowest,
+      where: { offset in
+        guard let length = try? reader.peekUInt16(at: offset + 20) else { return false }
+        return offset + ZipSize.endOfCentralDirectory + Int(length) == reader.end
+      })
+    {
+      add(
+        .warning, "zip.hidden-end-record",
+        "the end record at \(hex(end.recordOffset)) sits in the comment of another end record "
+          + "at \(hex(offset)); readers disagree on which directory is the archive's", offset)
     }
+  }
+
+  /// The highest offset in `low...high` where the end-record signature `PK\5\6` starts and
+  /// `accept` holds.
+  ///
+  /// The four signature bytes differ, so a byte that is none of them rules out the four
+  /// starts that would cover it: most steps skip four bytes.
+  private func lastEndSignature(
+    from high: Int, downTo low: Int, where accept: (Int) -> Bool
+  ) -> Int? {
+    guard high >= low, low >= reader.start, high <= reader.end - 4,
+      let window = try? reader.peekBytes(at: low, count: high + 4 - low)
+    else { return nil }
+    var i = high - low
+    while i >= 0 {
+      switch window[i] {
+      case 0x50:
+        if window[i + 1] == 0x4b, window[i + 2] == 0x05, window[i + 3] == 0x06, accept(low + i) {
+          return low + i
+        }
+        i -= 4
+      case 0x4b: i -= 1
+      case 0x05: i -= 2
+      case 0x06: i -= 3
+      default: i -= 4
+      }
+    }
+    return nil
   }
 
   /// Reads the local header of `header` and reports every field that disagrees with the
@@ -221,14 +282,8 @@ public struct ZipAudit: Sendable {
   /// finds one by a binary search over its sorted directory, so which one depends on every
   /// other name in the archive.
   private mutating func findDuplicates() {
-    var seen: [String: [Int]] = [:]
-    var order: [String] = []
-    for (i, entry) in entries.enumerated() {
-      if seen[entry.header.name] == nil { order.append(entry.header.name) }
-      seen[entry.header.name, default: []].append(i)
-    }
-    for name in order {
-      guard let indices = seen[name], indices.count > 1 else { continue }
+    for indices in duplicateGroups() {
+      let name = entries[indices[0]].header.name
       let first = entries[indices[0]].header
       let list = indices.map { String($0) }.joined(separator: ", ")
       let last = indices[indices.count - 1]
@@ -238,6 +293,51 @@ public struct ZipAudit: Sendable {
           + "loads entry \(last), PyTorch's reader the one its binary search over the sorted "
           + "names meets first, and WeightScope's listing refuses the archive", first.headerOffset)
     }
+  }
+
+  /// The indices of entries that share a name, one ascending group per name, ordered by
+  /// their first entry.
+  private func duplicateGroups() -> [[Int]] {
+    let ascii = entries.allSatisfy { entry in entry.header.nameBytes.allSatisfy { $0 < 0x80 } }
+    guard ascii else { return duplicateGroupsByString() }
+    // ASCII names are equal as strings exactly when their bytes are: sort by a seeded hash
+    // of the bytes and compare bytes only within runs of one hash.
+    var keyed: [(hash: Int, index: Int)] = []
+    for (i, entry) in entries.enumerated() {
+      var hasher = Hasher()
+      entry.header.nameBytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+      keyed.append((hasher.finalize(), i))
+    }
+    keyed.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.index < $1.index }
+    var groups: [[Int]] = []
+    var low = 0
+    while low < keyed.count {
+      var high = low + 1
+      while high < keyed.count, keyed[high].hash == keyed[low].hash { high += 1 }
+      if high - low > 1 {
+        var pending = keyed[low..<high].map(\.index)
+        while let first = pending.first {
+          let name = entries[first].header.nameBytes
+          let same = pending.filter { entries[$0].header.nameBytes == name }
+          if same.count > 1 { groups.append(same) }
+          pending.removeAll { entries[$0].header.nameBytes == name }
+        }
+      }
+      low = high
+    }
+    return groups.sorted { $0[0] < $1[0] }
+  }
+
+  /// ``duplicateGroups()`` for names with other bytes, compared as strings (canonically
+  /// equivalent names are one name).
+  private func duplicateGroupsByString() -> [[Int]] {
+    var seen: [String: [Int]] = [:]
+    var order: [String] = []
+    for (i, entry) in entries.enumerated() {
+      if seen[entry.header.name] == nil { order.append(entry.header.name) }
+      seen[entry.header.name, default: []].append(i)
+    }
+    return order.compactMap { name in seen[name].flatMap { $0.count > 1 ? $0 : nil } }
   }
 
   /// Entries whose local header and data share bytes with another entry's.
