@@ -42,8 +42,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def seed_cnn(out_dir):
-    """The seed document's nn.Sequential, evaluated from TestModels/seed_cnn.py."""
-    return runpy.run_path(os.path.join(out_dir, "seed_cnn.py"))["model"]
+    """The seed document's nn.Sequential, evaluated from TestModels/specs/seed_cnn.py.
+
+    The listing is the document's verbatim, without imports: `nn` is given to it.
+    """
+    path = os.path.join(out_dir, "specs", "seed_cnn.py")
+    return runpy.run_path(path, init_globals={"nn": nn})["model"]
 
 
 def seed_cnn_changed():
@@ -655,7 +659,7 @@ def build_all(b: Builder):
     torch.manual_seed(0)
     seed = train_steps(seed_cnn(b.out), lambda: torch.randn(4, 3, 32, 32), steps=2)
     b.pytorch("seed_cnn.pt", seed, lambda: seed.state_dict(),
-              f"seed CNN (TestModels/seed_cnn.py) state_dict after 2 SGD steps; torch.save, {tv}",
+              f"seed CNN (TestModels/specs/seed_cnn.py) state_dict after 2 SGD steps; torch.save, {tv}",
               "pytorch-zip")
 
     def make_seed_onnx(p):
@@ -957,7 +961,7 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     torch.set_num_threads(1)
-    seed_py = os.path.join(a.out, "seed_cnn.py")
+    seed_py = os.path.join(a.out, "specs", "seed_cnn.py")
     if not os.path.exists(seed_py):
         raise SystemExit(f"{seed_py} is missing (the seed listing, copied verbatim)")
     b = Builder(a.out, a.force, a.only)
@@ -1012,7 +1016,7 @@ def write_readme(b):
              "(tensor names, shapes, dtypes, storage keys, layer kinds and hyperparameters, "
              "trainable / non-trainable totals). Versions are recorded in each reference.", "",
              "| file | what it is, how it was made |", "| --- | --- |",
-             "| seed_cnn.py | the seed document's nn.Sequential listing, verbatim |"]
+             "| specs/seed_cnn.py | the seed document's nn.Sequential listing, verbatim |"]
     for name, text in b.readme:
         lines.append(f"| {name} | {text} |")
     lines += ["", "## What these files show about the formats (torch 2.15, onnx 1.23)", ""]

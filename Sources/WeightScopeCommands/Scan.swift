@@ -1,6 +1,7 @@
 import ArgumentParser
 import WeightScopeCore
 import WeightScopeModel
+import WeightScopeReport
 import WeightScopeScan
 
 /// `weightscope scan FILE...`: a security verdict per file, found without running anything.
@@ -61,32 +62,18 @@ public struct Scan: ParsableCommand, OutputCommand {
 
   /// One JSON document: `{"schema":"weightscope.scan/1","file":...,"verdict":...,"findings":[...]}`.
   static func json(_ result: ScanResult) -> String {
-    func quote(_ text: String) -> String {
-      var out = "\""
-      for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-          if scalar.value < 0x20 {
-            let digits = String(scalar.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
-          } else {
-            out.unicodeScalars.append(scalar)
-          }
-        }
-      }
-      return out + "\""
+    let findings: [JSONValue] = result.findings.map { f in
+      var members: [(String, JSONValue)] = [
+        ("severity", .string(f.severity.rawValue)), ("code", .string(f.code)),
+        ("message", .string(f.message)),
+      ]
+      if let offset = f.offset { members.append(("offset", .int(offset))) }
+      return .object(members)
     }
-    let findings = result.findings.map { f in
-      "{\"severity\":\(quote(f.severity.rawValue)),\"code\":\(quote(f.code)),"
-        + "\"message\":\(quote(f.message))" + (f.offset.map { ",\"offset\":\($0)" } ?? "") + "}"
-    }
-    return "{\"schema\":\"weightscope.scan/1\",\"file\":\(quote(result.path)),"
-      + "\"kind\":\(quote(result.kind)),\"verdict\":\(quote(result.verdict.rawValue)),"
-      + "\"findings\":[\(findings.joined(separator: ","))]}"
+    return JSONValue.object([
+      ("schema", .string("weightscope.scan/1")), ("file", .string(result.path)),
+      ("kind", .string(result.kind)), ("verdict", .string(result.verdict.rawValue)),
+      ("findings", .array(findings)),
+    ]).serialized()
   }
 }
