@@ -36,8 +36,9 @@ extension Inspect {
         return nil
       }
     }
-    guard !files.isEmpty else { return nil }
+    guard !files.isEmpty, let budget = try? BudgetOptions.parse([]) else { return nil }
     var command = Inspect()
+    command.budget = budget
     command.files = files
     command.tensors = tensors
     command.format = format ?? .text
