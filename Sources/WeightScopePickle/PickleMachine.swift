@@ -500,7 +500,13 @@ public struct PickleMachine {
 
   private mutating func memoize(_ index: Int) throws(ReadError) {
     let value = try top()
-    let isNew = index < memo.count ? memo[index] == nil : sparseMemo[index] == nil
+    // A pattern, not `== nil`: `==` on optional values compares whole values (and their text).
+    let isNew: Bool
+    if index < memo.count {
+      if case .none = memo[index] { isNew = true } else { isNew = false }
+    } else {
+      isNew = sparseMemo.index(forKey: index) == nil
+    }
     if isNew {
       guard memoCount < limits.pickleMemoEntries else {
         throw fail(
