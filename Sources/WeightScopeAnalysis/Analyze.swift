@@ -73,19 +73,20 @@ public func analyze(_ file: WeightFile) -> Analysis {
         // Initializers that keep PyTorch's names but reach their operator through Slice,
         // Concat or Transpose (an exported LSTM, an attention's MatMul) read as PyTorch's;
         // graph-made tensors beside them (an LSTM's zero initial state) are constants.
-        var byPyTorchName: [Int: Placement] = [:]
+        // Each member's PyTorch placement, by position in `members`.
+        var byPyTorchName: [Placement?] = Array(repeating: nil, count: members.count)
         var named: [String: [Int]] = [:]
-        for m in members where hasModuleName(m.info.name) {
+        for (position, m) in members.enumerated() where hasModuleName(m.info.name) {
           let p = placePyTorch(m.info)
           guard p.layer == name, p.role != .optimizerState else { continue }
-          byPyTorchName[m.index] = p
+          byPyTorchName[position] = p
           named[p.localName] = m.info.shape
         }
         let byName = inferPyTorch(layer: name, shapes: named)
         if byName.kind != .unknown {
           inference = byName
-          for m in members {
-            if let p = byPyTorchName[m.index] {
+          for (position, m) in members.enumerated() {
+            if let p = byPyTorchName[position] {
               placements[m.index].role = p.role
               placements[m.index].localName = p.localName
             } else {
@@ -282,23 +283,25 @@ func checkFormula(_ formula: Formula, layerTensors: [AnalyzedTensor]) -> Formula
 func computeTotals(_ tensors: [AnalyzedTensor], findings: inout [Finding]) -> Totals {
   var totals = Totals()
   var saturated = false
-  var dtypeIndex: [DType: Int] = [:]
-  for t in tensors {
-    let n = t.countedElements
+  // Fields are read in place (no copy of each tensor); the few dtypes are found by a scan.
+  for i in tensors.indices {
+    let n = tensors[i].countedElements
+    let counted = tensors[i].countedBytes
+    let dtype = tensors[i].info.dtype
     totals.tensors += 1
     totals.elements = saturatingAdd(totals.elements, n, &saturated)
-    totals.bytes = saturatingAdd(totals.bytes, t.countedBytes, &saturated)
+    totals.bytes = saturatingAdd(totals.bytes, counted, &saturated)
     let d: Int
-    if let known = dtypeIndex[t.info.dtype] {
+    if let known = totals.byDType.firstIndex(where: { $0.dtype == dtype }) {
       d = known
     } else {
       d = totals.byDType.count
-      dtypeIndex[t.info.dtype] = d
-      totals.byDType.append(Totals.DTypeCount(dtype: t.info.dtype, elements: 0, bytes: 0))
+      totals.byDType.append(Totals.DTypeCount(dtype: dtype, elements: 0, bytes: 0))
     }
     totals.byDType[d].elements = saturatingAdd(totals.byDType[d].elements, n, &saturated)
-    totals.byDType[d].bytes = saturatingAdd(totals.byDType[d].bytes, t.countedBytes, &saturated)
-    switch t.role {
+    totals.byDType[d].bytes = saturatingAdd(totals.byDType[d].bytes, counted, &saturated)
+    let role = tensors[i].role
+    switch role {
     case .constant:
       totals.constants = saturatingAdd(totals.constants, n, &saturated)
       continue
@@ -310,17 +313,17 @@ func computeTotals(_ tensors: [AnalyzedTensor], findings: inout [Finding]) -> To
       continue
     default: break
     }
-    if t.trainable {
+    if tensors[i].trainable {
       totals.trainable = saturatingAdd(totals.trainable, n, &saturated)
       continue
     }
     totals.nonTrainable = saturatingAdd(totals.nonTrainable, n, &saturated)
     var b = totals.nonTrainableBreakdown
-    switch t.role {
+    switch role {
     case .runningMean, .runningVar: b.runningStats = saturatingAdd(b.runningStats, n, &saturated)
     case .numBatchesTracked: b.numBatchesTracked = saturatingAdd(b.numBatchesTracked, n, &saturated)
     default:
-      if t.rule == .declared && t.info.declaredParameter != false {
+      if tensors[i].rule == .declared && tensors[i].info.declaredParameter != false {
         b.frozen = saturatingAdd(b.frozen, n, &saturated)
       } else {
         b.buffers = saturatingAdd(b.buffers, n, &saturated)
