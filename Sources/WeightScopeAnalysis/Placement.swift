@@ -200,19 +200,23 @@ func modulePath(ofNode node: String) -> String? {
 func hasModuleName(_ name: String) -> Bool {
   // A byte scan for ASCII names; others take the Character search (a combining mark after
   // `.` makes another character).
-  var dot = false
-  var separator = false
-  for byte in name.utf8 {
-    switch byte {
-    case UInt8(ascii: "/"), UInt8(ascii: ":"): separator = true
-    case UInt8(ascii: "."): dot = true
-    case 0x80...:
-      return !name.hasPrefix("onnx::") && name.contains(".") && !name.contains("/")
-        && !name.contains(":")
-    default: break
+  var text = name
+  let ascii: Bool? = text.withUTF8 { bytes in
+    var dot = false
+    var separator = false
+    for byte in bytes {
+      switch byte {
+      case UInt8(ascii: "/"), UInt8(ascii: ":"): separator = true
+      case UInt8(ascii: "."): dot = true
+      case 0x80...: return nil
+      default: break
+      }
     }
+    return dot && !separator
   }
-  return dot && !separator
+  if let ascii { return ascii }
+  return !name.hasPrefix("onnx::") && name.contains(".") && !name.contains("/")
+    && !name.contains(":")
 }
 
 /// Places ONNX initializers: the consuming node decides the role, the exporter's names (or the
