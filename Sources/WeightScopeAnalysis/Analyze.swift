@@ -76,11 +76,12 @@ public func analyze(_ file: WeightFile) -> Analysis {
         // Each member's PyTorch placement, by position in `members`.
         var byPyTorchName: [Placement?] = Array(repeating: nil, count: members.count)
         var named: [String: [Int]] = [:]
-        for (position, m) in members.enumerated() where hasModuleName(m.info.name) {
-          let p = placePyTorch(m.info)
+        named.reserveCapacity(members.count)  // One per member already read.
+        for position in members.indices where hasModuleName(members[position].info.name) {
+          let p = placePyTorch(members[position].info)
           guard p.layer == name, p.role != .optimizerState else { continue }
+          named[p.localName] = members[position].info.shape
           byPyTorchName[position] = p
-          named[p.localName] = m.info.shape
         }
         let byName = inferPyTorch(layer: name, shapes: named)
         if byName.kind != .unknown {
@@ -200,6 +201,7 @@ private func shapes(of indices: [Int], _ placements: [Placement], _ file: Weight
   [Int]]
 {
   var shapes: [String: [Int]] = [:]
+  shapes.reserveCapacity(indices.count)  // One per tensor already read.
   for i in indices where placements[i].role != .constant && placements[i].role != .optimizerState {
     shapes[placements[i].localName] = file.tensors[i].shape
   }
