@@ -110,14 +110,15 @@ public func analyze(_ file: WeightFile) -> Analysis {
   // 4. Trainability, by the first rule that applies.
   var tensors: [AnalyzedTensor] = []
   tensors.reserveCapacity(file.tensors.count)  // One per tensor already read.
-  for (i, info) in file.tensors.enumerated() {
-    let p = placements[i]
+  // Tensors and placements are read in place: each is copied once, into its AnalyzedTensor.
+  for i in file.tensors.indices {
+    let role = placements[i].role
     let known = inferences[layerOf[i]].kind.hasFormula
-    let (trainable, rule) = decideTrainability(info, role: p.role, knownLayer: known)
+    let (trainable, rule) = decideTrainability(file.tensors[i], role: role, knownLayer: known)
     tensors.append(
       AnalyzedTensor(
-        info: info, layer: p.layer, localName: p.localName, role: p.role, trainable: trainable,
-        rule: rule))
+        info: file.tensors[i], layer: placements[i].layer, localName: placements[i].localName,
+        role: role, trainable: trainable, rule: rule))
   }
 
   // 5. Layers: counts, formula checks, notes.
@@ -134,23 +135,23 @@ public func analyze(_ file: WeightFile) -> Analysis {
       notes: inference.notes + (inference.formula?.notes ?? []))
     var saturated = false
     for i in indices {
-      let t = tensors[i]
-      let n = t.countedElements
-      switch t.role {
+      let n = tensors[i].countedElements
+      switch tensors[i].role {
       case .constant: layer.constants = saturatingAdd(layer.constants, n, &saturated)
       case .optimizerState:
         layer.optimizerState = saturatingAdd(layer.optimizerState, n, &saturated)
       case .otherSection:
         break
       default:
-        if t.trainable {
+        if tensors[i].trainable {
           layer.trainable = saturatingAdd(layer.trainable, n, &saturated)
         } else {
           layer.nonTrainable = saturatingAdd(layer.nonTrainable, n, &saturated)
         }
       }
-      if let earlier = t.info.sharedWith {
-        layer.notes.append("\(t.info.name) shares storage with \(earlier): counted once, there")
+      if let earlier = tensors[i].info.sharedWith {
+        layer.notes.append(
+          "\(tensors[i].info.name) shares storage with \(earlier): counted once, there")
       }
     }
     layer.parameters = saturatingAdd(layer.trainable, layer.nonTrainable, &saturated)
@@ -170,25 +171,34 @@ public func analyze(_ file: WeightFile) -> Analysis {
 
   // 6. Totals and the analysis's own findings.
   let totals = computeTotals(tensors, findings: &findings)
-  let assumed = tensors.filter { $0.rule == .unknownLayer }
-  if !assumed.isEmpty {
-    var elements = 0
-    var saturated = false
-    for t in assumed { elements = saturatingAdd(elements, t.countedElements, &saturated) }
-    let names = assumed.prefix(5).map(\.info.name).joined(separator: ", ")
-    let more = assumed.count > 5 ? ", ..." : ""
+  // Counted in place rather than filtered into copies of the tensors.
+  var assumedCount = 0
+  var assumedElements = 0
+  var assumedNames: [String] = []
+  var assumedSaturated = false
+  var sharedCount = 0
+  for i in tensors.indices {
+    if tensors[i].info.sharedWith != nil { sharedCount += 1 }
+    guard tensors[i].rule == .unknownLayer else { continue }
+    assumedCount += 1
+    assumedElements = saturatingAdd(
+      assumedElements, tensors[i].countedElements, &assumedSaturated)
+    if assumedNames.count < 5 { assumedNames.append(tensors[i].info.name) }
+  }
+  if assumedCount > 0 {
+    let names = assumedNames.joined(separator: ", ")
+    let more = assumedCount > 5 ? ", ..." : ""
     findings.append(
       Finding(
         .info, "analysis.assumed-trainable",
-        "\(assumed.count) tensor\(assumed.count == 1 ? "" : "s") (\(elements) elements) in layers of unknown "
+        "\(assumedCount) tensor\(assumedCount == 1 ? "" : "s") (\(assumedElements) elements) in layers of unknown "
           + "kind counted as trainable: \(names)\(more)"))
   }
-  let shared = tensors.filter { $0.info.sharedWith != nil }
-  if !shared.isEmpty {
+  if sharedCount > 0 {
     findings.append(
       Finding(
         .info, "analysis.shared-storage",
-        "\(shared.count) tensor\(shared.count == 1 ? " shares" : "s share") storage with earlier ones (tied weights): "
+        "\(sharedCount) tensor\(sharedCount == 1 ? " shares" : "s share") storage with earlier ones (tied weights): "
           + "counted once"))
   }
   return Analysis(file: file, tensors: tensors, layers: layers, totals: totals, findings: findings)
