@@ -73,19 +73,21 @@ public func analyze(_ file: WeightFile) -> Analysis {
         // Initializers that keep PyTorch's names but reach their operator through Slice,
         // Concat or Transpose (an exported LSTM, an attention's MatMul) read as PyTorch's;
         // graph-made tensors beside them (an LSTM's zero initial state) are constants.
-        var byPyTorchName: [Int: Placement] = [:]
+        // Each member's PyTorch placement, by position in `members`.
+        var byPyTorchName: [Placement?] = Array(repeating: nil, count: members.count)
         var named: [String: [Int]] = [:]
-        for m in members where hasModuleName(m.info.name) {
-          let p = placePyTorch(m.info)
+        named.reserveCapacity(members.count)  // One per member already read.
+        for position in members.indices where hasModuleName(members[position].info.name) {
+          let p = placePyTorch(members[position].info)
           guard p.layer == name, p.role != .optimizerState else { continue }
-          byPyTorchName[m.index] = p
-          named[p.localName] = m.info.shape
+          named[p.localName] = members[position].info.shape
+          byPyTorchName[position] = p
         }
         let byName = inferPyTorch(layer: name, shapes: named)
         if byName.kind != .unknown {
           inference = byName
-          for m in members {
-            if let p = byPyTorchName[m.index] {
+          for (position, m) in members.enumerated() {
+            if let p = byPyTorchName[position] {
               placements[m.index].role = p.role
               placements[m.index].localName = p.localName
             } else {
@@ -109,16 +111,18 @@ public func analyze(_ file: WeightFile) -> Analysis {
   let quantized = onnx ? [] : quantizedModules(file.tensors)
   var tensors: [AnalyzedTensor] = []
   tensors.reserveCapacity(file.tensors.count)  // One per tensor already read.
-  for (i, info) in file.tensors.enumerated() {
-    let p = placements[i]
+  // Tensors and placements are read in place: each is copied once, into its AnalyzedTensor.
+  for i in file.tensors.indices {
+    let role = placements[i].role
     let known = inferences[layerOf[i]].kind.hasFormula
-    let inQuantized = !quantized.isEmpty && quantized.contains { info.name.hasPrefix($0) }
+    let name = file.tensors[i].name
+    let inQuantized = !quantized.isEmpty && quantized.contains { name.hasPrefix($0) }
     let (trainable, rule) = decideTrainability(
-      info, role: p.role, knownLayer: known, inQuantizedModule: inQuantized)
+      file.tensors[i], role: role, knownLayer: known, inQuantizedModule: inQuantized)
     tensors.append(
       AnalyzedTensor(
-        info: info, layer: p.layer, localName: p.localName, role: p.role, trainable: trainable,
-        rule: rule))
+        info: file.tensors[i], layer: placements[i].layer, localName: placements[i].localName,
+        role: role, trainable: trainable, rule: rule))
   }
 
   // 5. Layers: counts, formula checks, notes.
@@ -135,23 +139,23 @@ public func analyze(_ file: WeightFile) -> Analysis {
       notes: inference.notes + (inference.formula?.notes ?? []))
     var saturated = false
     for i in indices {
-      let t = tensors[i]
-      let n = t.countedElements
-      switch t.role {
+      let n = tensors[i].countedElements
+      switch tensors[i].role {
       case .constant: layer.constants = saturatingAdd(layer.constants, n, &saturated)
       case .optimizerState:
         layer.optimizerState = saturatingAdd(layer.optimizerState, n, &saturated)
       case .otherSection:
         break
       default:
-        if t.trainable {
+        if tensors[i].trainable {
           layer.trainable = saturatingAdd(layer.trainable, n, &saturated)
         } else {
           layer.nonTrainable = saturatingAdd(layer.nonTrainable, n, &saturated)
         }
       }
-      if let earlier = t.info.sharedWith {
-        layer.notes.append("\(t.info.name) shares storage with \(earlier): counted once, there")
+      if let earlier = tensors[i].info.sharedWith {
+        layer.notes.append(
+          "\(tensors[i].info.name) shares storage with \(earlier): counted once, there")
       }
     }
     layer.parameters = saturatingAdd(layer.trainable, layer.nonTrainable, &saturated)
@@ -171,25 +175,34 @@ public func analyze(_ file: WeightFile) -> Analysis {
 
   // 6. Totals and the analysis's own findings.
   let totals = computeTotals(tensors, findings: &findings)
-  let assumed = tensors.filter { $0.rule == .unknownLayer }
-  if !assumed.isEmpty {
-    var elements = 0
-    var saturated = false
-    for t in assumed { elements = saturatingAdd(elements, t.countedElements, &saturated) }
-    let names = assumed.prefix(5).map(\.info.name).joined(separator: ", ")
-    let more = assumed.count > 5 ? ", ..." : ""
+  // Counted in place rather than filtered into copies of the tensors.
+  var assumedCount = 0
+  var assumedElements = 0
+  var assumedNames: [String] = []
+  var assumedSaturated = false
+  var sharedCount = 0
+  for i in tensors.indices {
+    if tensors[i].info.sharedWith != nil { sharedCount += 1 }
+    guard tensors[i].rule == .unknownLayer else { continue }
+    assumedCount += 1
+    assumedElements = saturatingAdd(
+      assumedElements, tensors[i].countedElements, &assumedSaturated)
+    if assumedNames.count < 5 { assumedNames.append(tensors[i].info.name) }
+  }
+  if assumedCount > 0 {
+    let names = assumedNames.joined(separator: ", ")
+    let more = assumedCount > 5 ? ", ..." : ""
     findings.append(
       Finding(
         .info, "analysis.assumed-trainable",
-        "\(assumed.count) tensor\(assumed.count == 1 ? "" : "s") (\(elements) elements) in layers of unknown "
+        "\(assumedCount) tensor\(assumedCount == 1 ? "" : "s") (\(assumedElements) elements) in layers of unknown "
           + "kind counted as trainable: \(names)\(more)"))
   }
-  let shared = tensors.filter { $0.info.sharedWith != nil }
-  if !shared.isEmpty {
+  if sharedCount > 0 {
     findings.append(
       Finding(
         .info, "analysis.shared-storage",
-        "\(shared.count) tensor\(shared.count == 1 ? " shares" : "s share") storage with earlier ones (tied weights): "
+        "\(sharedCount) tensor\(sharedCount == 1 ? " shares" : "s share") storage with earlier ones (tied weights): "
           + "counted once"))
   }
   return Analysis(file: file, tensors: tensors, layers: layers, totals: totals, findings: findings)
@@ -202,6 +215,7 @@ private func shapes(of indices: [Int], _ placements: [Placement], _ file: Weight
   [Int]]
 {
   var shapes: [String: [Int]] = [:]
+  shapes.reserveCapacity(indices.count)  // One per tensor already read.
   for i in indices where placements[i].role != .constant && placements[i].role != .optimizerState {
     shapes[placements[i].localName] = file.tensors[i].shape
   }
@@ -287,23 +301,25 @@ func checkFormula(_ formula: Formula, layerTensors: [AnalyzedTensor]) -> Formula
 func computeTotals(_ tensors: [AnalyzedTensor], findings: inout [Finding]) -> Totals {
   var totals = Totals()
   var saturated = false
-  var dtypeIndex: [DType: Int] = [:]
-  for t in tensors {
-    let n = t.countedElements
+  // Fields are read in place (no copy of each tensor); the few dtypes are found by a scan.
+  for i in tensors.indices {
+    let n = tensors[i].countedElements
+    let counted = tensors[i].countedBytes
+    let dtype = tensors[i].info.dtype
     totals.tensors += 1
     totals.elements = saturatingAdd(totals.elements, n, &saturated)
-    totals.bytes = saturatingAdd(totals.bytes, t.countedBytes, &saturated)
+    totals.bytes = saturatingAdd(totals.bytes, counted, &saturated)
     let d: Int
-    if let known = dtypeIndex[t.info.dtype] {
+    if let known = totals.byDType.firstIndex(where: { $0.dtype == dtype }) {
       d = known
     } else {
       d = totals.byDType.count
-      dtypeIndex[t.info.dtype] = d
-      totals.byDType.append(Totals.DTypeCount(dtype: t.info.dtype, elements: 0, bytes: 0))
+      totals.byDType.append(Totals.DTypeCount(dtype: dtype, elements: 0, bytes: 0))
     }
     totals.byDType[d].elements = saturatingAdd(totals.byDType[d].elements, n, &saturated)
-    totals.byDType[d].bytes = saturatingAdd(totals.byDType[d].bytes, t.countedBytes, &saturated)
-    switch t.role {
+    totals.byDType[d].bytes = saturatingAdd(totals.byDType[d].bytes, counted, &saturated)
+    let role = tensors[i].role
+    switch role {
     case .constant:
       totals.constants = saturatingAdd(totals.constants, n, &saturated)
       continue
@@ -315,17 +331,17 @@ func computeTotals(_ tensors: [AnalyzedTensor], findings: inout [Finding]) -> To
       continue
     default: break
     }
-    if t.trainable {
+    if tensors[i].trainable {
       totals.trainable = saturatingAdd(totals.trainable, n, &saturated)
       continue
     }
     totals.nonTrainable = saturatingAdd(totals.nonTrainable, n, &saturated)
     var b = totals.nonTrainableBreakdown
-    switch t.role {
+    switch role {
     case .runningMean, .runningVar: b.runningStats = saturatingAdd(b.runningStats, n, &saturated)
     case .numBatchesTracked: b.numBatchesTracked = saturatingAdd(b.numBatchesTracked, n, &saturated)
     default:
-      if t.rule == .declared && t.info.declaredParameter != false {
+      if tensors[i].rule == .declared && tensors[i].info.declaredParameter != false {
         b.frozen = saturatingAdd(b.frozen, n, &saturated)
       } else {
         b.buffers = saturatingAdd(b.buffers, n, &saturated)

@@ -21,24 +21,32 @@ let knownBufferNames: Set<String> = [
 func splitModule(_ name: String) -> (module: String, local: String) {
   // A byte scan for ASCII names (the usual case); others take the Character search, since a
   // combining mark after `.` makes another character.
-  var lastDot = -1
-  var position = 0
-  for byte in name.utf8 {
-    if byte >= 0x80 {
-      guard let dot = name.lastIndex(of: ".") else { return ("", name) }
-      return (String(name[..<dot]), String(name[name.index(after: dot)...]))
+  var text = name
+  let ascii: (module: String, local: String)?? = text.withUTF8 { bytes in
+    var lastDot = -1
+    for (position, byte) in bytes.enumerated() {
+      if byte >= 0x80 { return nil }
+      if byte == UInt8(ascii: ".") { lastDot = position }
     }
-    if byte == UInt8(ascii: ".") { lastDot = position }
-    position += 1
+    guard lastDot >= 0 else { return .some(nil) }
+    return (
+      String(decoding: UnsafeBufferPointer(rebasing: bytes[..<lastDot]), as: UTF8.self),
+      String(decoding: UnsafeBufferPointer(rebasing: bytes[(lastDot + 1)...]), as: UTF8.self)
+    )
   }
-  guard lastDot >= 0 else { return ("", name) }
-  let utf8 = name.utf8
-  let dot = utf8.index(utf8.startIndex, offsetBy: lastDot)
-  return (String(name[..<dot]), String(name[utf8.index(after: dot)...]))
+  switch ascii {
+  case .some(.some(let parts)): return parts
+  case .some(.none): return ("", name)
+  case .none:
+    guard let dot = name.lastIndex(of: ".") else { return ("", name) }
+    return (String(name[..<dot]), String(name[name.index(after: dot)...]))
+  }
 }
 
 /// The role a PyTorch tensor's own name gives it.
 func role(forLocalName local: String) -> TensorRole {
+  var bytes = local
+  if let role = bytes.withUTF8({ asciiRole(forLocalName: $0) }) { return role }
   switch local {
   case "running_mean": return .runningMean
   case "running_var": return .runningVar
@@ -50,6 +58,37 @@ func role(forLocalName local: String) -> TensorRole {
     return .weight
   }
   if local == "bias" || local.hasPrefix("bias_") || local.hasSuffix("_bias") { return .bias }
+  return .other
+}
+
+/// `role(forLocalName:)` by bytes for an ASCII name (where comparing bytes is comparing
+/// characters); nil for any other name.
+private func asciiRole(forLocalName local: UnsafeBufferPointer<UInt8>) -> TensorRole? {
+  for byte in local where byte >= 0x80 { return nil }
+  func equals(_ text: StaticString) -> Bool {
+    text.utf8CodeUnitCount == local.count
+      && text.withUTF8Buffer { $0.elementsEqual(local) }
+  }
+  func starts(_ text: StaticString) -> Bool {
+    text.utf8CodeUnitCount <= local.count
+      && text.withUTF8Buffer { $0.elementsEqual(local.prefix($0.count)) }
+  }
+  func ends(_ text: StaticString) -> Bool {
+    text.utf8CodeUnitCount <= local.count
+      && text.withUTF8Buffer { $0.elementsEqual(local.suffix($0.count)) }
+  }
+  if equals("running_mean") { return .runningMean }
+  if equals("running_var") { return .runningVar }
+  if equals("num_batches_tracked") { return .numBatchesTracked }
+  // `knownBufferNames`, spelled out.
+  if equals("position_ids") || equals("token_type_ids") || equals("inv_freq")
+    || equals("relative_position_index") || equals("masked_bias") || equals("_float_tensor")
+    || equals("attention_mask") || equals("causal_mask")
+  {
+    return .buffer
+  }
+  if equals("weight") || starts("weight_") || ends("_weight") { return .weight }
+  if equals("bias") || starts("bias_") || ends("_bias") { return .bias }
   return .other
 }
 
@@ -91,23 +130,35 @@ func placePyTorch(_ t: TensorInfo) -> Placement {
 /// The role and operand name an ONNX operator gives the initializer in input `slot`, when the
 /// slot holds a weight-like operand; nil otherwise.
 func parameterOperand(op: String, slot: Int) -> (TensorRole, String)? {
-  switch (op, slot) {
-  case ("Conv", 1), ("ConvTranspose", 1), ("Gemm", 1), ("MatMul", 1), ("MatMul", 0), ("Gemm", 0),
-    ("Gather", 0), ("PRelu", 1):
-    return (.weight, "weight")
-  case ("Conv", 2), ("ConvTranspose", 2), ("Gemm", 2), ("Add", 0), ("Add", 1):
-    return (.bias, "bias")
-  case ("BatchNormalization", 1), ("LayerNormalization", 1), ("InstanceNormalization", 1),
-    ("GroupNormalization", 1), ("RMSNormalization", 1), ("SimplifiedLayerNormalization", 1):
-    return (.weight, "weight")
-  case ("BatchNormalization", 2), ("LayerNormalization", 2), ("InstanceNormalization", 2),
-    ("GroupNormalization", 2):
-    return (.bias, "bias")
-  case ("BatchNormalization", 3): return (.runningMean, "running_mean")
-  case ("BatchNormalization", 4): return (.runningVar, "running_var")
-  case ("LSTM", 1), ("GRU", 1), ("RNN", 1): return (.weight, "W")
-  case ("LSTM", 2), ("GRU", 2), ("RNN", 2): return (.weight, "R")
-  case ("LSTM", 3), ("GRU", 3), ("RNN", 3): return (.bias, "B")
+  // By operator first, then by slot: one string comparison per operator name, not per pair.
+  switch op {
+  case "Conv", "ConvTranspose":
+    return slot == 1 ? (.weight, "weight") : slot == 2 ? (.bias, "bias") : nil
+  case "Gemm":
+    return slot == 0 || slot == 1 ? (.weight, "weight") : slot == 2 ? (.bias, "bias") : nil
+  case "MatMul": return slot == 0 || slot == 1 ? (.weight, "weight") : nil
+  case "Gather": return slot == 0 ? (.weight, "weight") : nil
+  case "PRelu": return slot == 1 ? (.weight, "weight") : nil
+  case "Add": return slot == 0 || slot == 1 ? (.bias, "bias") : nil
+  case "BatchNormalization":
+    switch slot {
+    case 1: return (.weight, "weight")
+    case 2: return (.bias, "bias")
+    case 3: return (.runningMean, "running_mean")
+    case 4: return (.runningVar, "running_var")
+    default: return nil
+    }
+  case "LayerNormalization", "InstanceNormalization", "GroupNormalization":
+    return slot == 1 ? (.weight, "weight") : slot == 2 ? (.bias, "bias") : nil
+  case "RMSNormalization", "SimplifiedLayerNormalization":
+    return slot == 1 ? (.weight, "weight") : nil
+  case "LSTM", "GRU", "RNN":
+    switch slot {
+    case 1: return (.weight, "W")
+    case 2: return (.weight, "R")
+    case 3: return (.bias, "B")
+    default: return nil
+    }
   default: return nil
   }
 }
@@ -149,19 +200,23 @@ func modulePath(ofNode node: String) -> String? {
 func hasModuleName(_ name: String) -> Bool {
   // A byte scan for ASCII names; others take the Character search (a combining mark after
   // `.` makes another character).
-  var dot = false
-  var separator = false
-  for byte in name.utf8 {
-    switch byte {
-    case UInt8(ascii: "/"), UInt8(ascii: ":"): separator = true
-    case UInt8(ascii: "."): dot = true
-    case 0x80...:
-      return !name.hasPrefix("onnx::") && name.contains(".") && !name.contains("/")
-        && !name.contains(":")
-    default: break
+  var text = name
+  let ascii: Bool? = text.withUTF8 { bytes in
+    var dot = false
+    var separator = false
+    for byte in bytes {
+      switch byte {
+      case UInt8(ascii: "/"), UInt8(ascii: ":"): separator = true
+      case UInt8(ascii: "."): dot = true
+      case 0x80...: return nil
+      default: break
+      }
     }
+    return dot && !separator
   }
-  return dot && !separator
+  if let ascii { return ascii }
+  return !name.hasPrefix("onnx::") && name.contains(".") && !name.contains("/")
+    && !name.contains(":")
 }
 
 /// Places ONNX initializers: the consuming node decides the role, the exporter's names (or the
@@ -182,15 +237,20 @@ struct ONNXPlacer {
     let integer = !t.dtype.isFloatingPoint && !t.dtype.isQuantized
 
     // The deciding use: the first that fills a weight-like operand, else the first.
-    let paramUse = t.uses.first { parameterOperand(op: $0.opType, slot: $0.inputIndex) != nil }
+    var paramUse: OperatorUse?
+    var operand: (TensorRole, String)?
+    for candidate in t.uses {
+      if let found = parameterOperand(op: candidate.opType, slot: candidate.inputIndex) {
+        paramUse = candidate
+        operand = found
+        break
+      }
+    }
     let use = paramUse ?? t.uses.first
 
     var role: TensorRole
     var localName = named ? local : t.name
-    if let use = paramUse,
-      let (r, operand) = parameterOperand(op: use.opType, slot: use.inputIndex),
-      !(integer && r != .weight)
-    {
+    if let (r, operand) = operand, !(integer && r != .weight) {
       role = r
       localName = operand
     } else if nameRole != .other && !integer {

@@ -500,7 +500,13 @@ public struct PickleMachine {
 
   private mutating func memoize(_ index: Int) throws(ReadError) {
     let value = try top()
-    let isNew = index < memo.count ? memo[index] == nil : sparseMemo[index] == nil
+    // A pattern, not `== nil`: `==` on optional values compares whole values (and their text).
+    let isNew: Bool
+    if index < memo.count {
+      if case .none = memo[index] { isNew = true } else { isNew = false }
+    } else {
+      isNew = sparseMemo.index(forKey: index) == nil
+    }
     if isNew {
       guard memoCount < limits.pickleMemoEntries else {
         throw fail(
@@ -611,20 +617,33 @@ public struct PickleMachine {
   }
 
   private mutating func finishedNodes() -> [PickleNode] {
+    // The builders are moved out, not copied: the machine ends here.
     var nodes: [PickleNode] = []
     nodes.reserveCapacity(slots.count)  // Bounded by opcodes executed, not by a count in the file.
-    for slot in slots {
-      switch slot {
-      case .fixed(let node): nodes.append(node)
-      case .list(let index): nodes.append(.list(lists[index]))
-      case .set(let index): nodes.append(.set(lists[index]))
-      case .dict(let index): nodes.append(.dict(dicts[index].entries))
+    var finished: [Slot] = []
+    swap(&finished, &slots)
+    for i in finished.indices {
+      switch finished[i] {
+      case .fixed:
+        var slot = Slot.fixed(.pending)
+        swap(&slot, &finished[i])
+        if case .fixed(let node) = slot { nodes.append(node) }
+      case .list(let index): nodes.append(.list(Self.take(&lists[index])))
+      case .set(let index): nodes.append(.set(Self.take(&lists[index])))
+      case .dict(let index): nodes.append(.dict(Self.take(&dicts[index].entries)))
       case .object(let index):
-        var object = objects[index].object
-        object.items = objects[index].items.entries
+        var object = PickleObject(callable: .none, arguments: .none, construction: .reduce)
+        swap(&object, &objects[index].object)
+        object.items = Self.take(&objects[index].items.entries)
         nodes.append(.object(object))
       }
     }
     return nodes
+  }
+
+  private static func take<Element>(_ array: inout [Element]) -> [Element] {
+    var taken: [Element] = []
+    swap(&taken, &array)
+    return taken
   }
 }

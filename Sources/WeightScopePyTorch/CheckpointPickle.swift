@@ -32,7 +32,7 @@ public enum CheckpointPickle {
   ) throws(ReadError) -> CheckpointContents {
     do {
       var walker = CheckpointWalker(document: document, limits: limits)
-      try walker.walk(document.root, path: [], section: "", declared: nil, depth: 0)
+      try walker.walk(document.root, path: WalkPath(), section: "", declared: nil, depth: 0)
       if let sections = CheckpointSections.assign(&walker.tensors) {
         walker.facts.append(sections)
       }

@@ -11,7 +11,7 @@ extension CheckpointWalker {
   /// and the other public attributes (`in_channels`, `kernel_size`, `eps`) are recorded as the
   /// module's hyperparameters. Nothing is imported or called.
   mutating func walk(
-    module object: PickleObject, value: PickleValue, path: [String], section: String, depth: Int
+    module object: PickleObject, value: PickleValue, path: WalkPath, section: String, depth: Int
   ) throws(ReadError) -> Bool {
     guard let callable = object.callableGlobal, let state = object.state,
       case .dict(let attributes)? = moduleAttributes(state)
@@ -25,7 +25,7 @@ extension CheckpointWalker {
     guard isModule else { return false }
 
     var info = ModuleInfo(
-      path: path.joined(separator: "."),
+      path: path.name,
       className: torchScript ? Self.scriptClassName(callable) : callable.description)
     let slot = modules.count
     modules.append(info)
@@ -42,8 +42,8 @@ extension CheckpointWalker {
         continue
       default:
         guard !key.hasPrefix("_") else { continue }
-        if torchScript, try isTensorOrModule(attribute.value, name: path + [key]) {
-          try walk(attribute.value, path: path + [key], section: section, declared: nil, depth: depth + 1)
+        if torchScript, try isTensorOrModule(attribute.value, name: path.appending(key).name) {
+          try walk(attribute.value, path: path.appending(key), section: section, declared: nil, depth: depth + 1)
         } else if let text = hyperparameter(attribute.value) {
           info.attributes.append(FileFact(key, text))
         }
@@ -61,11 +61,11 @@ extension CheckpointWalker {
   }
 
   /// Whether a TorchScript attribute holds a tensor or a child object to walk.
-  private mutating func isTensorOrModule(_ value: PickleValue, name: [String]) throws(ReadError)
+  private mutating func isTensorOrModule(_ value: PickleValue, name: String) throws(ReadError)
     -> Bool
   {
     guard case .object(let object)? = document.node(value) else { return false }
-    if try tensor(value, name: name.joined(separator: ".")) != nil { return true }
+    if try tensor(value, name: name) != nil { return true }
     guard let callable = object.callableGlobal else { return false }
     return callable.module == "__torch__" || callable.module.hasPrefix("__torch__.")
   }

@@ -25,18 +25,23 @@ struct CheckpointWalker {
   var modules: [ModuleInfo] = []
   /// The class global of each of ``modules``, for reading TorchScript class headers.
   var moduleClasses: [PickleGlobal] = []
-  private var walked: Set<Int> = []
-  private var rebuilds: [Int: TensorRebuild?] = [:]
+  /// Per pickle node: whether the walk has entered it, and its tensor rebuild (`rebuilds`
+  /// index + 2), 1 when it is known not to be a tensor, 0 when not yet looked at.
+  private var walked: [Bool]
+  private var rebuildSlots: [Int32]
+  private var rebuilds: [TensorRebuild] = []
 
   init(document: PickleDocument, limits: Limits) {
     self.document = document
     self.limits = limits
+    walked = Array(repeating: false, count: document.nodes.count)
+    rebuildSlots = Array(repeating: 0, count: document.nodes.count)
   }
 
   mutating func walk(
-    _ value: PickleValue, path: [String], section: String, declared: Bool?, depth: Int
+    _ value: PickleValue, path: WalkPath, section: String, declared: Bool?, depth: Int
   ) throws(ReadError) {
-    let name = path.joined(separator: ".")
+    let name = path.name
     guard depth <= limits.objectDepth else {
       throw ReadError(
         .limitExceeded, at: document.offset(of: value),
@@ -59,8 +64,10 @@ struct CheckpointWalker {
           declaredParameter: declared))
       return
     }
-    guard !walked.contains(id.index) else { return }
-    walked.insert(id.index)
+    if walked.indices.contains(id.index) {
+      guard !walked[id.index] else { return }
+      walked[id.index] = true
+    }
 
     switch document[id] {
     case .dict(let entries):
@@ -68,7 +75,7 @@ struct CheckpointWalker {
     case .list(let items), .tuple(let items), .set(let items), .frozenset(let items):
       for (index, item) in items.enumerated() {
         try walk(
-          item, path: path + [String(index)], section: section, declared: declared, depth: depth + 1
+          item, path: path.appending(String(index)), section: section, declared: declared, depth: depth + 1
         )
       }
     case .object(let object):
@@ -87,20 +94,20 @@ struct CheckpointWalker {
   }
 
   private mutating func walk(
-    entries: [PickleDictEntry], path: [String], section: String, declared: Bool?, depth: Int
+    entries: [PickleDictEntry], path: WalkPath, section: String, declared: Bool?, depth: Int
   ) throws(ReadError) {
     for entry in entries {
       let key = keyText(entry.key)
       var inner = section
       // Each top-level entry is a candidate section; `CheckpointSections` decides later.
-      if path.isEmpty, depth == 0 { inner = key }
+      if path.count == 0, depth == 0 { inner = key }
       try walk(
-        entry.value, path: path + [key], section: inner, declared: declared, depth: depth + 1)
+        entry.value, path: path.appending(key), section: inner, declared: declared, depth: depth + 1)
     }
   }
 
   private mutating func walk(
-    object: PickleObject, value: PickleValue, path: [String], section: String, declared: Bool?,
+    object: PickleObject, value: PickleValue, path: WalkPath, section: String, declared: Bool?,
     depth: Int
   ) throws(ReadError) {
     let callable = object.callableGlobal
@@ -118,11 +125,11 @@ struct CheckpointWalker {
     case ("torch", "Size")?, ("torch", "device")?, ("_codecs", "encode")?,
       ("builtins", "bytearray")?,
       ("__builtin__", "bytearray")?, ("builtins", "complex")?, ("__builtin__", "complex")?:
-      if path.count == 1 { facts.append(FileFact(path[0], document.describe(value))) }
+      if path.count == 1 { facts.append(FileFact(path.name, document.describe(value))) }
     case ("torch._utils", _)?, ("torch._tensor", _)?:
       // A rebuild function this reader does not interpret (sparse, nested, meta, wrapper
       // subclass tensors): the tensor is missing from the listing, so say so.
-      let name = path.joined(separator: ".")
+      let name = path.name
       findings.append(
         Finding(
           .warning, "pickle.uninterpreted-tensor",
@@ -132,7 +139,7 @@ struct CheckpointWalker {
       if try walk(module: object, value: value, path: path, section: section, depth: depth) {
         return
       }
-      let name = path.joined(separator: ".")
+      let name = path.name
       findings.append(
         Finding(
           .info, "pickle.opaque-object",
@@ -156,10 +163,22 @@ struct CheckpointWalker {
     -> TensorRebuild?
   {
     guard case .node(let id) = value else { return nil }
-    if let cached = rebuilds[id.index] { return cached }
+    let cacheable = rebuildSlots.indices.contains(id.index)
+    if cacheable {
+      let slot = Int(rebuildSlots[id.index])
+      if slot == 1 { return nil }
+      if slot >= 2, rebuilds.indices.contains(slot - 2) { return rebuilds[slot - 2] }
+    }
     do {
       let rebuild = try TensorRebuild(value, in: document, limits: limits)
-      rebuilds[id.index] = .some(rebuild)
+      if cacheable {
+        if let rebuild, rebuilds.count < Int(Int32.max) - 2 {
+          rebuildSlots[id.index] = Int32(rebuilds.count + 2)
+          rebuilds.append(rebuild)
+        } else if rebuild == nil {
+          rebuildSlots[id.index] = 1
+        }
+      }
       return rebuild
     } catch {
       throw error.within("tensor \(name)")
@@ -180,6 +199,18 @@ struct CheckpointWalker {
     case .global: return nil
     default: return document.describe(value, budget: 1).trimmingQuotes()
     }
+  }
+}
+
+/// A tensor name being built during the walk: its components joined with `.`, and how many
+/// components it has.
+struct WalkPath {
+  var name = ""
+  var count = 0
+
+  /// The path one component deeper.
+  func appending(_ component: String) -> WalkPath {
+    WalkPath(name: count == 0 ? component : name + "." + component, count: count + 1)
   }
 }
 

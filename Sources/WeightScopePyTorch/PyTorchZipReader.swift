@@ -21,8 +21,9 @@ public enum PyTorchZipReader {
 
     let isTorchScript = zip.entry(relative: "constants.pkl") != nil
       || zip.entries.contains { $0.name.hasPrefix(zip.topFolder + "/code/") }
+    let dataFolder = zip.topFolder.isEmpty ? "data/" : zip.topFolder + "/data/"
     var contents = try CheckpointPickle.read(pickle, storages: { key in
-      guard let record = zip.entry(relative: "data/" + key) else { return nil }
+      guard let record = zip.entry(named: dataFolder + key) else { return nil }
       return StorageRecord(key: key, byteCount: record.uncompressedSize)
     }, limits: limits)
 

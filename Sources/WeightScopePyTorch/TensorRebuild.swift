@@ -58,17 +58,15 @@ struct TensorRebuild: Equatable {
         "tensor rebuild calls nest deeper than \(limits.objectDepth) (Limits.objectDepth)")
     }
     let arguments = document.sequence(argumentTuple) ?? []
-    func fail(_ message: String) -> ReadError {
-      ReadError(
-        .malformed, at: offset, "\(function)\(document.describe(argumentTuple)): \(message)")
-    }
+    let call = Call(function: function, arguments: argumentTuple, offset: offset)
+    func fail(_ message: String) -> ReadError { call.fail(message, in: document) }
     switch (function.module, function.name) {
     case ("torch._utils", "_rebuild_tensor"), ("torch._utils", "_rebuild_tensor_v2"),
       ("torch._utils", "_rebuild_tensor_v3"), ("torch._utils", "_rebuild_qtensor"):
       let minimum =
         function.name == "_rebuild_tensor" ? 4 : function.name == "_rebuild_tensor_v3" ? 7 : 6
       guard arguments.count >= minimum else { throw fail("expected at least \(minimum) arguments") }
-      let (key, storageDType, viewOffset) = try Self.storage(arguments[0], in: document, fail)
+      let (key, storageDType, viewOffset) = try Self.storage(arguments[0], in: document, call)
       var dtype = storageDType ?? .uint8
       var notes: [String] = []
       if function.name == "_rebuild_tensor_v3" {
@@ -88,8 +86,8 @@ struct TensorRebuild: Equatable {
       }
       // A legacy storage view starts `viewOffset` elements into its root storage.
       let storageOffset = try Int(offsetInView).adding(viewOffset, at: offset, "storage offset")
-      let shape = try Self.integers(arguments[2], "size", in: document, limits: limits, fail)
-      let stride = try Self.integers(arguments[3], "stride", in: document, limits: limits, fail)
+      let shape = try Self.integers(arguments[2], "size", in: document, limits: limits, call)
+      let stride = try Self.integers(arguments[3], "stride", in: document, limits: limits, call)
       guard shape.count == stride.count else { throw fail("size and stride differ in length") }
       guard stride.allSatisfy({ $0 >= 0 }) else { throw fail("negative stride") }
       var requiresGrad = false
@@ -161,8 +159,9 @@ struct TensorRebuild: Equatable {
   /// Legacy files may add `view_metadata` = `(view_key, offset, size)`: the tensor's storage is
   /// a view `offset` elements into the root storage `key`; nil means no view (offset 0).
   private static func storage(
-    _ value: PickleValue, in document: PickleDocument, _ fail: (String) -> ReadError
+    _ value: PickleValue, in document: PickleDocument, _ call: Call
   ) throws(ReadError) -> (String, DType?, Int) {
+    func fail(_ message: String) -> ReadError { call.fail(message, in: document) }
     guard case .persistentID(let pid)? = document.node(value), let fields = document.sequence(pid),
       fields.count >= 3, fields[0] == .string("storage")
     else {
@@ -197,8 +196,9 @@ struct TensorRebuild: Equatable {
   /// A tuple of integers (`size`, `stride`), also when wrapped in `torch.Size(...)`.
   private static func integers(
     _ value: PickleValue, _ what: String, in document: PickleDocument, limits: Limits,
-    _ fail: (String) -> ReadError
+    _ call: Call
   ) throws(ReadError) -> [Int] {
+    func fail(_ message: String) -> ReadError { call.fail(message, in: document) }
     var items = document.sequence(value)
     if items == nil, case .object(let call)? = document.node(value),
       call.callableGlobal == PickleGlobal("torch", "Size"),
@@ -213,6 +213,7 @@ struct TensorRebuild: Equatable {
         "\(what) has \(items.count) dimensions, over \(limits.tensorRank) (Limits.tensorRank)")
     }
     var numbers: [Int] = []
+    numbers.reserveCapacity(items.count)  // Checked against Limits.tensorRank above.
     for item in items {
       guard case .int(let number) = item else {
         throw fail("\(what) holds \(document.describe(item))")
@@ -221,4 +222,17 @@ struct TensorRebuild: Equatable {
     }
     return numbers
   }
+
+  /// The rebuild call being read, for error messages.
+  struct Call {
+    var function: PickleGlobal
+    var arguments: PickleValue
+    var offset: Int
+
+    /// A malformed-call error: the call as the file spells it, then `message`.
+    func fail(_ message: String, in document: PickleDocument) -> ReadError {
+      ReadError(.malformed, at: offset, "\(function)\(document.describe(arguments)): \(message)")
+    }
+  }
+
 }

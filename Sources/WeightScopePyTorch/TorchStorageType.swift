@@ -10,10 +10,7 @@ enum TorchStorageType {
     switch (global.module, global.name) {
     case ("torch", "UntypedStorage"), ("torch.storage", "UntypedStorage"): return .some(nil)
     case ("torch", _), ("torch.cuda", _):
-      guard global.name.hasSuffix("Storage") else { return nil }
-      guard let dtype = typedStorages[String(global.name.dropLast("Storage".count))] else {
-        return nil
-      }
+      guard let dtype = typedStorageNames[global.name] else { return nil }
       return .some(dtype)
     default: return nil
     }
@@ -38,6 +35,10 @@ enum TorchStorageType {
     "Float8_e5m2": .float8_e5m2, "Float8_e5m2fnuz": .float8_e5m2fnuz,
     "Float8_e8m0fnu": .float8_e8m0fnu,
   ]
+
+  /// `typedStorages` by class name: `FloatStorage` and so on.
+  static let typedStorageNames: [String: DType] = Dictionary(
+    uniqueKeysWithValues: typedStorages.map { ($0.key + "Storage", $0.value) })
 
   static let aliases: [String: DType] = [
     "float": .float32, "double": .float64, "half": .float16, "long": .int64, "int": .int32,

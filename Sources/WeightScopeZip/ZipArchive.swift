@@ -50,10 +50,10 @@ public struct ZipArchive: Sendable {
       } catch {
         throw error.within("central directory entry \(entries.count)")
       }
-      if let first = index[header.name] {
+      // One hash per entry: insert, and fail (keeping nothing) when the name was there.
+      if let first = index.updateValue(entries.count, forKey: header.name) {
         throw ReadError(.malformed, at: header.headerOffset, "duplicate entry name \"\(header.name)\" (first at entry \(first))", context: "central directory")
       }
-      index[header.name] = entries.count
       entries.append(header)
     }
     if !directory.isAtEnd {
@@ -72,12 +72,12 @@ public struct ZipArchive: Sendable {
   /// Rejects entries whose data would lie outside the file, inside the directory, or inside
   /// another entry. Uses the directory's sizes only: no local header is read.
   private func checkLayout() throws(ReadError) {
-    let spans = entries.map { entry in
-      (entry, entry.localHeaderOffset)
-    }.sorted { $0.1 < $1.1 }
+    // Entry positions sorted by offset: moving integers, not headers.
+    let spans = entries.indices.map { ($0, entries[$0].localHeaderOffset) }.sorted { $0.1 < $1.1 }
     var previousEnd = reader.start
     var previousName = ""
-    for (entry, start) in spans {
+    for (position, start) in spans {
+      let entry = entries[position]
       guard start >= previousEnd else {
         throw ReadError(.malformed, at: start, "entry \"\(entry.name)\" overlaps entry \"\(previousName)\"", context: "central directory")
       }
