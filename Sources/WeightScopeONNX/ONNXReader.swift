@@ -90,7 +90,9 @@ public enum ONNXReader {
           try fields.skip(key)
         }
       } catch {
-        return false
+        // A model cut short after a valid ir_version or graph is still a model: the reader
+        // then says where it ends.
+        return error.kind == .truncated && sawModelField
       }
       seen += 1
     }

@@ -276,6 +276,22 @@ extension WeightFile {
     #expect(ONNXReader.looksLikeONNX(try FileBytes(path: Fixtures.path(name)).reader()))
   }
 
+  @Test(arguments: Fixtures.names)
+  func truncatedModelsStillLookLikeONNX(name: String) throws {
+    // Cut inside the graph: still a model, so the reader can say where it ends.
+    let file = try FileBytes(path: Fixtures.path(name))
+    let whole = withExtendedLifetime(file) { Array(file.buffer) }
+    let cut = FileBytes(copying: whole.prefix(whole.count / 2))
+    #expect(ONNXReader.looksLikeONNX(cut.reader()))
+    do {
+      _ = try ONNXReader.read(cut, path: "cut.onnx", limits: Limits())
+      Issue.record("\(name): half a model read without an error")
+    } catch {
+      #expect(error.kind == .truncated)
+      #expect(error.context.hasPrefix("ModelProto"), "\(error)")
+    }
+  }
+
   @Test func otherFormatsDoNotLookLikeONNX() {
     let samples: [[UInt8]] = [
       [], Array("PK\u{03}\u{04}\u{14}\u{00}\u{00}\u{00}".utf8), [0x80, 0x02, 0x63, 0x5f],
