@@ -637,13 +637,14 @@ public struct PickleMachine {
   /// A tuple of the items from stack height `start` up, taken off the stack.
   private mutating func makeTuple(from start: Int) -> Item {
     let begin = tupleItems.count
-    let count = max(0, stack.count - start)
-    for _ in 0..<count { tupleItems.append(.none) }
-    var k = count
-    while k > 0, let item = stack.popLast() {
-      k -= 1
-      tupleItems[begin + k] = item
+    let top = stack.count
+    var k = start
+    while k < top {
+      tupleItems.append(stack[k])
+      k += 1
     }
+    let count = max(0, top - start)
+    stack.removeLast(count)
     return makeNode(.tuple(start: begin, count: count))
   }
 
@@ -733,15 +734,10 @@ public struct PickleMachine {
   }
 
   private static func values(_ items: ArraySlice<Item>, _ pool: [PickleValue]) -> [PickleValue] {
-    // Items already read, not a count from the file.
-    Array(unsafeUninitializedCapacity: items.count) { buffer, initialized in
-      var k = 0
-      for item in items {
-        buffer.initializeElement(at: k, to: value(item, pool))
-        k += 1
-      }
-      initialized = k
-    }
+    var result: [PickleValue] = []
+    result.reserveCapacity(items.count)  // Items already read, not a count from the file.
+    for item in items { result.append(value(item, pool)) }
+    return result
   }
 
   private mutating func finishedNodes() -> [PickleNode] {
