@@ -20,16 +20,23 @@ public struct PickleMachine {
 
   private var reader: ByteReader
   private let limits: Limits
-  private var stack: [PickleValue] = []
+  private var stack: [Item] = []
   /// Stack heights at each open MARK.
   private var marks: [Int] = []
   /// The memo: dense indices (what every pickler writes) in an array, others in a dictionary.
-  private var memo: [PickleValue?] = []
-  private var sparseMemo: [Int: PickleValue] = [:]
+  private var memo: [Item] = []
+  private var sparseMemo: [Int: Item] = [:]
   private var memoCount = 0
+  /// Scalars that carry storage (str, bytes, big ints, globals), made once and referred to by
+  /// index, so that the stack and the memo hold only plain words.
+  private var pool: [PickleValue] = []
+  /// The items of every tuple, one after another; a tuple slot names its range.
+  private var tupleItems: [Item] = []
   private var slots: [Slot] = []
+  /// Nodes that need no conversion at the end (bytearrays, frozensets).
+  private var fixedNodes: [PickleNode] = []
   private var slotOffsets: [Int] = []
-  private var lists: [[PickleValue]] = []
+  private var lists: [[Item]] = []
   private var dicts: [DictBuilder] = []
   private var objects: [ObjectBuilder] = []
   private var globals: [PickleGlobalUse] = []
@@ -41,7 +48,10 @@ public struct PickleMachine {
   /// A node while the pickle runs: immutable ones in place, mutable ones in a side arena that
   /// can be changed in place (APPENDS on a long list stays linear).
   private enum Slot {
-    case fixed(PickleNode)
+    /// An index into `fixedNodes`.
+    case fixed(Int)
+    case tuple(start: Int, count: Int)
+    case persistentID(Item)
     case list(Int)
     case set(Int)
     case dict(Int)
@@ -64,8 +74,38 @@ public struct PickleMachine {
   }
 
   private struct ObjectBuilder {
-    var object: PickleObject
+    var callable: Item
+    var arguments: Item
+    var keywordArguments: Item?
+    var construction: PickleConstruction
+    var state: Item?
+    var appended: [Item] = []
     var items = DictBuilder()
+  }
+
+  /// One stack or memo entry: a scalar held inline, or an index into the pool or the slots.
+  ///
+  /// Plain words only: copying one costs no reference counting.
+  private struct Item {
+    enum Tag: UInt8 {
+      case none, bool, int, float, pooled, node
+      /// A memo index never written.
+      case absent
+    }
+
+    var tag: Tag
+    var payload: Int64
+
+    static let none = Item(tag: .none, payload: 0)
+    static let absent = Item(tag: .absent, payload: 0)
+    static func bool(_ value: Bool) -> Item { Item(tag: .bool, payload: value ? 1 : 0) }
+    static func int(_ value: Int64) -> Item { Item(tag: .int, payload: value) }
+    static func float(_ value: Double) -> Item {
+      Item(tag: .float, payload: Int64(bitPattern: value.bitPattern))
+    }
+    static func node(_ index: Int) -> Item { Item(tag: .node, payload: Int64(index)) }
+    static func pooled(_ index: Int) -> Item { Item(tag: .pooled, payload: Int64(index)) }
+    var index: Int { Int(truncatingIfNeeded: payload) }
   }
 
   private init(reader: ByteReader, limits: Limits) {
@@ -96,8 +136,9 @@ public struct PickleMachine {
       opcode = next
       do {
         if let root = try step(next) {
+          let rootValue = value(root)
           return PickleDocument(
-            root: root, nodes: finishedNodes(), nodeOffsets: slotOffsets, globals: globals,
+            root: rootValue, nodes: finishedNodes(), nodeOffsets: slotOffsets, globals: globals,
             protocolVersion: protocolVersion, endOffset: reader.position, opcodeCount: opcodeCount)
         }
       } catch {
@@ -112,7 +153,7 @@ public struct PickleMachine {
   }
 
   /// Executes one opcode; returns the result at STOP.
-  private mutating func step(_ op: PickleOpcode) throws(ReadError) -> PickleValue? {
+  private mutating func step(_ op: PickleOpcode) throws(ReadError) -> Item? {
     switch op {
     case .PROTO:
       let version = Int(try reader.readUInt8("protocol"))
@@ -157,7 +198,7 @@ public struct PickleMachine {
         guard let value = PickleText.integer(line) else {
           throw fail(.malformed, "not an integer: \(printable(line))")
         }
-        try push(value)
+        try push(item(value))
       }
     case .LONG:
       var line = try readLine("integer")
@@ -166,18 +207,18 @@ public struct PickleMachine {
       guard let value = PickleText.integer(line) else {
         throw fail(.malformed, "not an integer: \(printable(line))")
       }
-      try push(value)
+      try push(item(value))
     case .BININT: try push(.int(Int64(try reader.readInt32("value"))))
     case .BININT1: try push(.int(Int64(try reader.readUInt8("value"))))
     case .BININT2: try push(.int(Int64(try reader.readUInt16("value"))))
     case .LONG1:
       let raw = UInt64(try reader.readUInt8("length"))
       let count = try length(raw, "integer")
-      try push(PickleText.twosComplement(try reader.readBytes(count, "integer")))
+      try push(item(PickleText.twosComplement(try reader.readBytes(count, "integer"))))
     case .LONG4:
       let raw = try reader.readInt32("length")
       let count = try signedLength(raw, "integer")
-      try push(PickleText.twosComplement(try reader.readBytes(count, "integer")))
+      try push(item(PickleText.twosComplement(try reader.readBytes(count, "integer"))))
     case .FLOAT:
       let line = try readLine("float")
       guard let value = Double(String(decoding: line, as: UTF8.self)) else {
@@ -194,96 +235,91 @@ public struct PickleMachine {
         quote == UInt8(ascii: "'") || quote == UInt8(ascii: "\"")
       else { throw fail(.malformed, "STRING argument is not quoted: \(printable(line))") }
       let bytes = PickleText.escapeDecoded(line[1..<(line.count - 1)])
-      try push(.string(String(decoding: bytes, as: UTF8.self)))
+      try push(pooled(.string(String(decoding: bytes, as: UTF8.self))))
     case .BINSTRING:
       let raw = try reader.readInt32("length")
       let count = try signedLength(raw, "string")
       let text = try reader.readString(count, "string")
-      try push(.string(text))
+      try push(pooled(.string(text)))
     case .SHORT_BINSTRING:
       let raw = UInt64(try reader.readUInt8("length"))
       let count = try length(raw, "string")
       let text = try reader.readString(count, "string")
-      try push(.string(text))
+      try push(pooled(.string(text)))
     case .UNICODE:
-      try push(.string(PickleText.rawUnicodeEscapeDecoded(try readLine("string"))))
+      try push(pooled(.string(PickleText.rawUnicodeEscapeDecoded(try readLine("string")))))
     case .BINUNICODE:
       let raw = UInt64(try reader.readUInt32("length"))
       let count = try length(raw, "string")
       let text = try reader.readString(count, "string")
-      try push(.string(text))
+      try push(pooled(.string(text)))
     case .SHORT_BINUNICODE:
       let raw = UInt64(try reader.readUInt8("length"))
       let count = try length(raw, "string")
       let text = try reader.readString(count, "string")
-      try push(.string(text))
+      try push(pooled(.string(text)))
     case .BINUNICODE8:
       let raw = try reader.readUInt64("length")
       let count = try length(raw, "string")
       let text = try reader.readString(count, "string")
-      try push(.string(text))
+      try push(pooled(.string(text)))
     case .BINBYTES:
       let raw = UInt64(try reader.readUInt32("length"))
       let count = try length(raw, "bytes")
-      try push(.bytes(try reader.readArray(count, "bytes")))
+      try push(pooled(.bytes(try reader.readArray(count, "bytes"))))
     case .SHORT_BINBYTES:
       let raw = UInt64(try reader.readUInt8("length"))
       let count = try length(raw, "bytes")
-      try push(.bytes(try reader.readArray(count, "bytes")))
+      try push(pooled(.bytes(try reader.readArray(count, "bytes"))))
     case .BINBYTES8:
       let raw = try reader.readUInt64("length")
       let count = try length(raw, "bytes")
-      try push(.bytes(try reader.readArray(count, "bytes")))
+      try push(pooled(.bytes(try reader.readArray(count, "bytes"))))
     case .BYTEARRAY8:
       let raw = try reader.readUInt64("length")
       let count = try length(raw, "bytearray")
-      try push(makeNode(.fixed(.bytearray(try reader.readArray(count, "bytearray")))))
+      try push(makeFixed(.bytearray(try reader.readArray(count, "bytearray"))))
     case .NEXT_BUFFER:
       throw fail(.unsupported, "out-of-band buffer requested, and a file has none")
     case .READONLY_BUFFER:
       _ = try top()
 
     // Containers.
-    case .EMPTY_TUPLE: try push(makeNode(.fixed(.tuple([]))))
-    case .TUPLE1:
-      let a = try pop()
-      try push(makeNode(.fixed(.tuple([a]))))
-    case .TUPLE2:
-      let b = try pop()
-      let a = try pop()
-      try push(makeNode(.fixed(.tuple([a, b]))))
-    case .TUPLE3:
-      let c = try pop()
-      let b = try pop()
-      let a = try pop()
-      try push(makeNode(.fixed(.tuple([a, b, c]))))
-    case .TUPLE: try push(makeNode(.fixed(.tuple(try popMark()))))
+    case .EMPTY_TUPLE: try push(makeTuple(popping: 0))
+    case .TUPLE1: try push(makeTuple(popping: 1))
+    case .TUPLE2: try push(makeTuple(popping: 2))
+    case .TUPLE3: try push(makeTuple(popping: 3))
+    case .TUPLE:
+      let start = try popMark()
+      try push(makeTuple(from: start))
     case .EMPTY_LIST: try push(makeList([]))
-    case .LIST: try push(makeList(try popMark()))
+    case .LIST: try push(makeList(Array(try popMarkItems())))
     case .EMPTY_DICT: try push(makeDict([]))
     case .DICT:
-      let items = try popMark()
+      let items = try popMarkItems()
       guard items.count % 2 == 0 else {
         throw fail(.malformed, "odd number of items (\(items.count)) for a dict")
       }
       try push(makeDict(items))
     case .EMPTY_SET: try push(makeSet([]))
-    case .FROZENSET: try push(makeNode(.fixed(.frozenset(try popMark()))))
+    case .FROZENSET:
+      let items = try popMarkItems()
+      try push(makeFixed(.frozenset(items.map { value($0) })))
     case .APPEND:
       let value = try pop()
-      try append([value], to: try top())
+      try append(CollectionOfOne(value), to: try top())
     case .APPENDS:
-      let items = try popMark()
+      let items = try popMarkItems()
       try append(items, to: try top())
     case .ADDITEMS:
-      let items = try popMark()
+      let items = try popMarkItems()
       try append(items, to: try top())
     case .SETITEM:
       let value = try pop()
       let key = try pop()
       try setItems([key, value], on: try top())
     case .SETITEMS:
-      let items = try popMark()
+      let items = try popMarkItems()
       guard items.count % 2 == 0 else {
         throw fail(.malformed, "odd number of items (\(items.count)) for SETITEMS")
       }
@@ -314,7 +350,8 @@ public struct PickleMachine {
     case .STACK_GLOBAL:
       let name = try pop()
       let module = try pop()
-      guard case .string(let nameText) = name, case .string(let moduleText) = module else {
+      guard case .string(let nameText) = value(name), case .string(let moduleText) = value(module)
+      else {
         throw fail(.malformed, "module and name are not strings")
       }
       try push(recordGlobal(PickleGlobal(moduleText, nameText), route: .stackGlobal))
@@ -325,13 +362,12 @@ public struct PickleMachine {
       let arguments = try pop()
       let callable = try pop()
       try requireTuple(arguments, "REDUCE arguments")
-      try push(
-        makeObject(PickleObject(callable: callable, arguments: arguments, construction: .reduce)))
+      try push(makeObject(callable: callable, arguments: arguments, construction: .reduce))
     case .NEWOBJ:
       let arguments = try pop()
       let cls = try pop()
       try requireTuple(arguments, "NEWOBJ arguments")
-      try push(makeObject(PickleObject(callable: cls, arguments: arguments, construction: .newobj)))
+      try push(makeObject(callable: cls, arguments: arguments, construction: .newobj))
     case .NEWOBJ_EX:
       let keywords = try pop()
       let arguments = try pop()
@@ -339,34 +375,35 @@ public struct PickleMachine {
       try requireTuple(arguments, "NEWOBJ_EX arguments")
       try push(
         makeObject(
-          PickleObject(
-            callable: cls, arguments: arguments, keywordArguments: keywords, construction: .newobjEx
-          )))
+          callable: cls, arguments: arguments, keywordArguments: keywords, construction: .newobjEx))
     case .OBJ:
-      let items = try popMark()
-      guard let cls = items.first else { throw fail(.malformed, "OBJ without a class") }
-      let arguments = makeNode(.fixed(.tuple(Array(items.dropFirst()))))
-      try push(makeObject(PickleObject(callable: cls, arguments: arguments, construction: .obj)))
+      let start = try popMark()
+      guard start < stack.count else { throw fail(.malformed, "OBJ without a class") }
+      let cls = stack[start]
+      let arguments = makeTuple(from: start + 1)
+      stack.removeLast()
+      try push(makeObject(callable: cls, arguments: arguments, construction: .obj))
     case .INST:
       let module = try readLine("module name")
       let name = try readLine("class name")
-      let items = try popMark()
+      let start = try popMark()
       let cls = recordGlobal(PickleGlobal(text(module), text(name)), route: .inst)
-      let arguments = makeNode(.fixed(.tuple(items)))
-      try push(makeObject(PickleObject(callable: cls, arguments: arguments, construction: .inst)))
+      let arguments = makeTuple(from: start)
+      try push(makeObject(callable: cls, arguments: arguments, construction: .inst))
     case .BUILD:
       let state = try pop()
       let target = try top()
-      guard case .node(let id) = target, case .object(let index) = slots[id.index] else {
+      guard target.tag == .node, case .object(let index) = slots[target.index] else {
         throw fail(.unsupported, "BUILD on \(kind(target)); only objects made by a call take state")
       }
-      objects[index].object.state = state
+      objects[index].state = state
     case .PERSID:
       let line = try readLine("persistent id")
-      try push(makeNode(.fixed(.persistentID(.string(text(line))))))
+      let pid = pooled(.string(text(line)))
+      try push(makeNode(.persistentID(pid)))
     case .BINPERSID:
       let pid = try pop()
-      try push(makeNode(.fixed(.persistentID(pid))))
+      try push(makeNode(.persistentID(pid)))
     }
     return nil
   }
@@ -377,7 +414,7 @@ public struct PickleMachine {
     ReadError(kind, at: opcodeOffset, message, context: "opcode \(opcode.name)")
   }
 
-  private mutating func push(_ value: PickleValue) throws(ReadError) {
+  private mutating func push(_ value: Item) throws(ReadError) {
     guard stack.count < limits.pickleStackDepth else {
       throw fail(
         .limitExceeded, "stack deeper than \(limits.pickleStackDepth) (Limits.pickleStackDepth)")
@@ -385,32 +422,40 @@ public struct PickleMachine {
     stack.append(value)
   }
 
-  private mutating func pop() throws(ReadError) -> PickleValue {
+  private mutating func pop() throws(ReadError) -> Item {
     guard stack.count > (marks.last ?? 0), let value = stack.popLast() else {
       throw fail(.malformed, marks.isEmpty ? "stack underflow" : "stack underflow (at a MARK)")
     }
     return value
   }
 
-  private func top() throws(ReadError) -> PickleValue {
+  private mutating func top() throws(ReadError) -> Item {
     guard stack.count > (marks.last ?? 0), let value = stack.last else {
       throw fail(.malformed, marks.isEmpty ? "stack underflow" : "stack underflow (at a MARK)")
     }
     return value
   }
 
-  private mutating func popMark() throws(ReadError) -> [PickleValue] {
+  /// Closes the last MARK and returns the stack height it recorded; the items above it stay
+  /// on the stack for the caller to take.
+  private mutating func popMark() throws(ReadError) -> Int {
     guard let mark = marks.popLast() else { throw fail(.malformed, "no MARK on the stack") }
-    guard mark < stack.count else { return [] }
-    let items = Array(stack[mark...])
-    stack.removeLast(stack.count - mark)
+    return min(mark, stack.count)
+  }
+
+  /// Closes the last MARK and takes the items above it off the stack.
+  private mutating func popMarkItems() throws(ReadError) -> [Item] {
+    let start = try popMark()
+    guard start < stack.count else { return [] }
+    let items = Array(stack[start...])
+    stack.removeLast(stack.count - start)
     return items
   }
 
   // MARK: Arguments
 
   /// A length from the file, checked against the limit and the bytes left before any allocation.
-  private func length(_ value: UInt64, _ what: String) throws(ReadError) -> Int {
+  private mutating func length(_ value: UInt64, _ what: String) throws(ReadError) -> Int {
     guard value <= UInt64(max(0, limits.pickleStringBytes)) else {
       throw fail(
         .limitExceeded,
@@ -423,7 +468,7 @@ public struct PickleMachine {
     return count
   }
 
-  private func signedLength(_ value: Int32, _ what: String) throws(ReadError) -> Int {
+  private mutating func signedLength(_ value: Int32, _ what: String) throws(ReadError) -> Int {
     guard value >= 0 else { throw fail(.malformed, "negative \(what) length \(value)") }
     return try length(UInt64(value), what)
   }
@@ -447,7 +492,7 @@ public struct PickleMachine {
 
   /// Decimal integers longer than Python's own limit (4300 digits) are refused: converting
   /// them costs time quadratic in their length.
-  private func checkDigits(_ line: [UInt8]) throws(ReadError) {
+  private mutating func checkDigits(_ line: [UInt8]) throws(ReadError) {
     guard line.count <= 4301 else {
       throw fail(
         .unsupported,
@@ -455,9 +500,9 @@ public struct PickleMachine {
     }
   }
 
-  private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+  private mutating func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
-  private func decimalIndex(_ line: [UInt8]) throws(ReadError) -> Int {
+  private mutating func decimalIndex(_ line: [UInt8]) throws(ReadError) -> Int {
     guard case .int(let value)? = PickleText.integer(line), value >= 0, value <= Int64(UInt32.max)
     else {
       throw fail(.malformed, "bad memo index \(printable(line))")
@@ -465,15 +510,31 @@ public struct PickleMachine {
     return Int(value)
   }
 
-  private func requireTuple(_ value: PickleValue, _ what: String) throws(ReadError) {
-    guard case .node(let id) = value, case .fixed(.tuple) = slots[id.index] else {
+  private mutating func requireTuple(_ value: Item, _ what: String) throws(ReadError) {
+    guard value.tag == .node, case .tuple = slots[value.index] else {
       throw fail(.malformed, "\(what) are \(kind(value)), not a tuple")
     }
   }
 
   /// A short name for the kind of `value`, for messages.
-  private func kind(_ value: PickleValue) -> String {
-    switch value {
+  private func kind(_ item: Item) -> String {
+    if item.tag == .node {
+      switch slots[item.index] {
+      case .list: return "a list"
+      case .set: return "a set"
+      case .dict: return "a dict"
+      case .object: return "an object"
+      case .tuple: return "a tuple"
+      case .persistentID: return "a persistent id"
+      case .fixed(let index):
+        switch fixedNodes[index] {
+        case .frozenset: return "a frozenset"
+        case .bytearray: return "a bytearray"
+        default: return "a value"
+        }
+      }
+    }
+    switch Self.value(item, pool) {
     case .none: return "None"
     case .bool: return "a bool"
     case .int, .bigInt: return "an int"
@@ -481,18 +542,7 @@ public struct PickleMachine {
     case .string: return "a str"
     case .bytes: return "bytes"
     case .global(let global, _): return "the global \(global)"
-    case .node(let id):
-      switch slots[id.index] {
-      case .list: return "a list"
-      case .set: return "a set"
-      case .dict: return "a dict"
-      case .object: return "an object"
-      case .fixed(.tuple): return "a tuple"
-      case .fixed(.frozenset): return "a frozenset"
-      case .fixed(.bytearray): return "a bytearray"
-      case .fixed(.persistentID): return "a persistent id"
-      case .fixed: return "a value"
-      }
+    case .node: return "a value"
     }
   }
 
@@ -500,12 +550,11 @@ public struct PickleMachine {
 
   private mutating func memoize(_ index: Int) throws(ReadError) {
     let value = try top()
-    // A pattern, not `== nil`: `==` on optional values compares whole values (and their text).
     let isNew: Bool
     if index < memo.count {
-      if case .none = memo[index] { isNew = true } else { isNew = false }
+      isNew = memo[index].tag == .absent
     } else {
-      isNew = sparseMemo.index(forKey: index) == nil
+      isNew = sparseMemo.isEmpty || sparseMemo.index(forKey: index) == nil
     }
     if isNew {
       guard memoCount < limits.pickleMemoEntries else {
@@ -524,8 +573,9 @@ public struct PickleMachine {
     }
   }
 
-  private func recall(_ index: Int) throws(ReadError) -> PickleValue {
-    guard let value = index < memo.count ? memo[index] : sparseMemo[index] else {
+  private mutating func recall(_ index: Int) throws(ReadError) -> Item {
+    let value = index < memo.count ? memo[index] : sparseMemo[index] ?? .absent
+    guard value.tag != .absent else {
       throw fail(.malformed, "memo index \(index) not defined")
     }
     return value
@@ -533,70 +583,139 @@ public struct PickleMachine {
 
   // MARK: Nodes
 
-  private mutating func makeNode(_ slot: Slot) -> PickleValue {
-    slots.append(slot)
-    slotOffsets.append(opcodeOffset)
-    return .node(PickleNodeID(slots.count - 1))
+  /// The value an item stands for, as the document holds it.
+  private mutating func value(_ item: Item) -> PickleValue { Self.value(item, pool) }
+
+  private static func value(_ item: Item, _ pool: [PickleValue]) -> PickleValue {
+    switch item.tag {
+    case .none, .absent: return .none
+    case .bool: return .bool(item.payload != 0)
+    case .int: return .int(item.payload)
+    case .float: return .float(Double(bitPattern: UInt64(bitPattern: item.payload)))
+    case .pooled: return pool[item.index]
+    case .node: return .node(PickleNodeID(item.index))
+    }
   }
 
-  private mutating func makeList(_ items: [PickleValue]) -> PickleValue {
+  /// An item for a value read from an integer opcode.
+  private mutating func item(_ value: PickleValue) -> Item {
+    switch value {
+    case .none: return .none
+    case .bool(let flag): return .bool(flag)
+    case .int(let number): return .int(number)
+    case .float(let number): return .float(number)
+    case .node(let id): return .node(id.index)
+    default: return pooled(value)
+    }
+  }
+
+  private mutating func pooled(_ value: PickleValue) -> Item {
+    pool.append(value)
+    return .pooled(pool.count - 1)
+  }
+
+  private mutating func makeNode(_ slot: Slot) -> Item {
+    slots.append(slot)
+    slotOffsets.append(opcodeOffset)
+    return .node(slots.count - 1)
+  }
+
+  private mutating func makeFixed(_ node: PickleNode) -> Item {
+    fixedNodes.append(node)
+    return makeNode(.fixed(fixedNodes.count - 1))
+  }
+
+  /// A tuple of the top `count` items, taken off the stack.
+  private mutating func makeTuple(popping count: Int) throws(ReadError) -> Item {
+    let floor = marks.last ?? 0
+    guard stack.count - floor >= count else {
+      throw fail(.malformed, marks.isEmpty ? "stack underflow" : "stack underflow (at a MARK)")
+    }
+    return makeTuple(from: stack.count - count)
+  }
+
+  /// A tuple of the items from stack height `start` up, taken off the stack.
+  private mutating func makeTuple(from start: Int) -> Item {
+    let begin = tupleItems.count
+    let top = stack.count
+    var k = start
+    while k < top {
+      tupleItems.append(stack[k])
+      k += 1
+    }
+    let count = max(0, top - start)
+    stack.removeLast(count)
+    return makeNode(.tuple(start: begin, count: count))
+  }
+
+  private mutating func makeList(_ items: [Item]) -> Item {
     lists.append(items)
     return makeNode(.list(lists.count - 1))
   }
 
-  private mutating func makeSet(_ items: [PickleValue]) -> PickleValue {
+  private mutating func makeSet(_ items: [Item]) -> Item {
     lists.append(items)
     return makeNode(.set(lists.count - 1))
   }
 
-  private mutating func makeDict(_ flat: [PickleValue]) -> PickleValue {
+  private mutating func makeDict(_ flat: [Item]) -> Item {
     var builder = DictBuilder()
     var i = 0
     while i + 1 < flat.count {
-      builder.set(flat[i], flat[i + 1])
+      builder.set(value(flat[i]), value(flat[i + 1]))
       i += 2
     }
     dicts.append(builder)
     return makeNode(.dict(dicts.count - 1))
   }
 
-  private mutating func makeObject(_ object: PickleObject) -> PickleValue {
-    if case .global(_, let use) = object.callable, globals.indices.contains(use) {
+  private mutating func makeObject(
+    callable: Item, arguments: Item, keywordArguments: Item? = nil,
+    construction: PickleConstruction
+  ) -> Item {
+    if callable.tag == .pooled, case .global(_, let use) = pool[callable.index],
+      globals.indices.contains(use)
+    {
       globals[use].called = true
     }
-    objects.append(ObjectBuilder(object: object))
+    objects.append(
+      ObjectBuilder(
+        callable: callable, arguments: arguments, keywordArguments: keywordArguments,
+        construction: construction))
     return makeNode(.object(objects.count - 1))
   }
 
-  private mutating func append(_ items: [PickleValue], to target: PickleValue) throws(ReadError) {
-    guard case .node(let id) = target else {
+  private mutating func append<Items: Collection<Item>>(_ items: Items, to target: Item)
+    throws(ReadError)
+  {
+    guard target.tag == .node else {
       throw fail(.malformed, "cannot add items to \(kind(target))")
     }
-    switch slots[id.index] {
+    switch slots[target.index] {
     case .list(let index) where opcode != .ADDITEMS, .set(let index) where opcode == .ADDITEMS:
       lists[index].append(contentsOf: items)
     case .object(let index):
-      objects[index].object.appended.append(contentsOf: items)
+      objects[index].appended.append(contentsOf: items)
     default:
       throw fail(.malformed, "cannot add items to \(kind(target))")
     }
   }
 
-  private mutating func setItems(_ flat: [PickleValue], on target: PickleValue) throws(ReadError) {
-    guard case .node(let id) = target else {
+  private mutating func setItems(_ flat: [Item], on target: Item) throws(ReadError) {
+    guard target.tag == .node else {
       throw fail(.malformed, "cannot set items on \(kind(target))")
     }
-    switch slots[id.index] {
+    switch slots[target.index] {
     case .dict(let index):
       var i = 0
       while i + 1 < flat.count {
-        dicts[index].set(flat[i], flat[i + 1])
+        dicts[index].set(value(flat[i]), value(flat[i + 1]))
         i += 2
       }
     case .object(let index):
       var i = 0
       while i + 1 < flat.count {
-        objects[index].items.set(flat[i], flat[i + 1])
+        objects[index].items.set(value(flat[i]), value(flat[i + 1]))
         i += 2
       }
     default:
@@ -604,46 +723,54 @@ public struct PickleMachine {
     }
   }
 
-  private mutating func recordGlobal(_ global: PickleGlobal, route: PickleGlobalRoute)
-    -> PickleValue
-  {
+  private mutating func recordGlobal(_ global: PickleGlobal, route: PickleGlobalRoute) -> Item {
     globals.append(PickleGlobalUse(global: global, offset: opcodeOffset, route: route))
-    return .global(global, use: globals.count - 1)
+    return pooled(.global(global, use: globals.count - 1))
   }
 
-  private mutating func extensionGlobal(_ code: Int) throws(ReadError) -> PickleValue {
+  private mutating func extensionGlobal(_ code: Int) throws(ReadError) -> Item {
     guard code > 0 else { throw fail(.malformed, "extension code \(code) is not positive") }
     return recordGlobal(PickleGlobal("copyreg._extension_registry", String(code)), route: .ext)
+  }
+
+  private static func values(_ items: ArraySlice<Item>, _ pool: [PickleValue]) -> [PickleValue] {
+    var result: [PickleValue] = []
+    result.reserveCapacity(items.count)  // Items already read, not a count from the file.
+    for item in items { result.append(value(item, pool)) }
+    return result
   }
 
   private mutating func finishedNodes() -> [PickleNode] {
     // The builders are moved out, not copied: the machine ends here.
     var nodes: [PickleNode] = []
     nodes.reserveCapacity(slots.count)  // Bounded by opcodes executed, not by a count in the file.
-    var finished: [Slot] = []
-    swap(&finished, &slots)
-    for i in finished.indices {
-      switch finished[i] {
-      case .fixed:
-        var slot = Slot.fixed(.pending)
-        swap(&slot, &finished[i])
-        if case .fixed(let node) = slot { nodes.append(node) }
-      case .list(let index): nodes.append(.list(Self.take(&lists[index])))
-      case .set(let index): nodes.append(.set(Self.take(&lists[index])))
-      case .dict(let index): nodes.append(.dict(Self.take(&dicts[index].entries)))
+    for slot in slots {
+      switch slot {
+      case .fixed(let index): nodes.append(Self.take(&fixedNodes[index], leaving: .pending))
+      case .tuple(let start, let count):
+        nodes.append(.tuple(Self.values(tupleItems[start..<(start + count)], pool)))
+      case .persistentID(let pid): nodes.append(.persistentID(value(pid)))
+      case .list(let index): nodes.append(.list(Self.values(lists[index][...], pool)))
+      case .set(let index): nodes.append(.set(Self.values(lists[index][...], pool)))
+      case .dict(let index): nodes.append(.dict(Self.take(&dicts[index].entries, leaving: [])))
       case .object(let index):
-        var object = PickleObject(callable: .none, arguments: .none, construction: .reduce)
-        swap(&object, &objects[index].object)
-        object.items = Self.take(&objects[index].items.entries)
+        let built = objects[index]
+        var object = PickleObject(
+          callable: value(built.callable), arguments: value(built.arguments),
+          keywordArguments: built.keywordArguments.map { value($0) },
+          construction: built.construction)
+        object.state = built.state.map { value($0) }
+        if !built.appended.isEmpty { object.appended = Self.values(built.appended[...], pool) }
+        object.items = Self.take(&objects[index].items.entries, leaving: [])
         nodes.append(.object(object))
       }
     }
     return nodes
   }
 
-  private static func take<Element>(_ array: inout [Element]) -> [Element] {
-    var taken: [Element] = []
-    swap(&taken, &array)
+  private static func take<Element>(_ element: inout Element, leaving empty: Element) -> Element {
+    var taken = empty
+    swap(&taken, &element)
     return taken
   }
 }
