@@ -364,6 +364,8 @@ func computeTotals(_ tensors: [AnalyzedTensor], findings: inout [Finding]) -> To
 func quantizedModules(_ tensors: [TensorInfo]) -> [String] {
   var roots: [String] = []
   for t in tensors {
+    // Most tensors are neither: a byte search rules them out before any splitting.
+    guard t.dtype.isQuantized || containsBytes(t.name, packedParams) else { continue }
     let parts = t.name.split(separator: ".", omittingEmptySubsequences: false)
     let root: ArraySlice<Substring>
     if let packed = parts.firstIndex(of: "_packed_params") {
@@ -377,4 +379,24 @@ func quantizedModules(_ tensors: [TensorInfo]) -> [String] {
     if !roots.contains(prefix) { roots.append(prefix) }
   }
   return roots
+}
+
+private let packedParams = Array("_packed_params".utf8)
+
+/// Whether `text`'s UTF-8 bytes contain `needle`.
+private func containsBytes(_ text: String, _ needle: [UInt8]) -> Bool {
+  var text = text
+  return text.withUTF8 { bytes in
+    guard bytes.count >= needle.count, let first = needle.first else { return needle.isEmpty }
+    var i = 0
+    while i + needle.count <= bytes.count {
+      if bytes[i] == first {
+        var j = 1
+        while j < needle.count, bytes[i + j] == needle[j] { j += 1 }
+        if j == needle.count { return true }
+      }
+      i += 1
+    }
+    return false
+  }
 }

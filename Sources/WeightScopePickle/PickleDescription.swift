@@ -32,7 +32,7 @@ extension PickleDocument {
       guard !onPath.contains(id.index) else { return "<cycle>" }
       onPath.insert(id.index)
       defer { onPath.remove(id.index) }
-      func join(_ items: [PickleValue]) -> String {
+      func join<Items: Sequence<PickleValue>>(_ items: Items) -> String {
         var parts: [String] = []
         for item in items {
           guard remaining > 0 else {

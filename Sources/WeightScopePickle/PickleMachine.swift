@@ -33,9 +33,9 @@ public struct PickleMachine {
   /// The items of every tuple, one after another; a tuple slot names its range.
   private var tupleItems: [Item] = []
   private var slots: [Slot] = []
-  /// Nodes that need no conversion at the end (bytearrays, frozensets).
-  private var fixedNodes: [PickleNode] = []
   private var slotOffsets: [Int] = []
+  private var bytearrays: [[UInt8]] = []
+  /// Lists, sets and frozensets: their items change while the pickle runs.
   private var lists: [[Item]] = []
   private var dicts: [DictBuilder] = []
   private var objects: [ObjectBuilder] = []
@@ -45,30 +45,39 @@ public struct PickleMachine {
   private var opcodeOffset = 0
   private var opcode = PickleOpcode.MARK
 
+  private typealias Item = PickleItem
+
   /// A node while the pickle runs: immutable ones in place, mutable ones in a side arena that
   /// can be changed in place (APPENDS on a long list stays linear).
   private enum Slot {
-    /// An index into `fixedNodes`.
-    case fixed(Int)
+    case bytearray(Int)
     case tuple(start: Int, count: Int)
     case persistentID(Item)
     case list(Int)
     case set(Int)
+    case frozenset(Int)
     case dict(Int)
     case object(Int)
   }
 
+  /// A dict's keys and values (alternating), with the position of each distinct key.
   private struct DictBuilder {
-    var entries: [PickleDictEntry] = []
-    var index: [PickleValue: Int] = [:]
+    var entries: [Item] = []
+    var index = PickleKeyIndex()
 
-    mutating func set(_ key: PickleValue, _ value: PickleValue) {
-      // One hash per new key: insert first, and put the old position back for a repeated key.
-      if let existing = index.updateValue(entries.count, forKey: key) {
-        index[key] = existing
-        entries[existing].value = value
+    mutating func set(_ key: Item, _ value: Item, _ pool: [PickleValue]) {
+      let keyValue = key.value(pool)
+      let existing: Int?
+      do {
+        // A second reference for the comparison only: released before the array grows.
+        let current = entries
+        existing = index.insert(keyValue) { current[2 * $0].value(pool) == keyValue }
+      }
+      if let existing {
+        entries[2 * existing + 1] = value
       } else {
-        entries.append(PickleDictEntry(key: key, value: value))
+        entries.append(key)
+        entries.append(value)
       }
     }
   }
@@ -81,31 +90,6 @@ public struct PickleMachine {
     var state: Item?
     var appended: [Item] = []
     var items = DictBuilder()
-  }
-
-  /// One stack or memo entry: a scalar held inline, or an index into the pool or the slots.
-  ///
-  /// Plain words only: copying one costs no reference counting.
-  private struct Item {
-    enum Tag: UInt8 {
-      case none, bool, int, float, pooled, node
-      /// A memo index never written.
-      case absent
-    }
-
-    var tag: Tag
-    var payload: Int64
-
-    static let none = Item(tag: .none, payload: 0)
-    static let absent = Item(tag: .absent, payload: 0)
-    static func bool(_ value: Bool) -> Item { Item(tag: .bool, payload: value ? 1 : 0) }
-    static func int(_ value: Int64) -> Item { Item(tag: .int, payload: value) }
-    static func float(_ value: Double) -> Item {
-      Item(tag: .float, payload: Int64(bitPattern: value.bitPattern))
-    }
-    static func node(_ index: Int) -> Item { Item(tag: .node, payload: Int64(index)) }
-    static func pooled(_ index: Int) -> Item { Item(tag: .pooled, payload: Int64(index)) }
-    var index: Int { Int(truncatingIfNeeded: payload) }
   }
 
   private init(reader: ByteReader, limits: Limits) {
@@ -138,7 +122,7 @@ public struct PickleMachine {
         if let root = try step(next) {
           let rootValue = value(root)
           return PickleDocument(
-            root: rootValue, nodes: finishedNodes(), nodeOffsets: slotOffsets, globals: globals,
+            root: rootValue, store: finishedStore(), globals: globals,
             protocolVersion: protocolVersion, endOffset: reader.position, opcodeCount: opcodeCount)
         }
       } catch {
@@ -278,7 +262,8 @@ public struct PickleMachine {
     case .BYTEARRAY8:
       let raw = try reader.readUInt64("length")
       let count = try length(raw, "bytearray")
-      try push(makeFixed(.bytearray(try reader.readArray(count, "bytearray"))))
+      bytearrays.append(try reader.readArray(count, "bytearray"))
+      try push(makeNode(.bytearray(bytearrays.count - 1)))
     case .NEXT_BUFFER:
       throw fail(.unsupported, "out-of-band buffer requested, and a file has none")
     case .READONLY_BUFFER:
@@ -303,8 +288,8 @@ public struct PickleMachine {
       try push(makeDict(items))
     case .EMPTY_SET: try push(makeSet([]))
     case .FROZENSET:
-      let items = try popMarkItems()
-      try push(makeFixed(.frozenset(items.map { value($0) })))
+      lists.append(try popMarkItems())
+      try push(makeNode(.frozenset(lists.count - 1)))
     case .APPEND:
       let value = try pop()
       try append(CollectionOfOne(value), to: try top())
@@ -526,15 +511,11 @@ public struct PickleMachine {
       case .object: return "an object"
       case .tuple: return "a tuple"
       case .persistentID: return "a persistent id"
-      case .fixed(let index):
-        switch fixedNodes[index] {
-        case .frozenset: return "a frozenset"
-        case .bytearray: return "a bytearray"
-        default: return "a value"
-        }
+      case .frozenset: return "a frozenset"
+      case .bytearray: return "a bytearray"
       }
     }
-    switch Self.value(item, pool) {
+    switch value(item) {
     case .none: return "None"
     case .bool: return "a bool"
     case .int, .bigInt: return "an int"
@@ -584,18 +565,7 @@ public struct PickleMachine {
   // MARK: Nodes
 
   /// The value an item stands for, as the document holds it.
-  private mutating func value(_ item: Item) -> PickleValue { Self.value(item, pool) }
-
-  private static func value(_ item: Item, _ pool: [PickleValue]) -> PickleValue {
-    switch item.tag {
-    case .none, .absent: return .none
-    case .bool: return .bool(item.payload != 0)
-    case .int: return .int(item.payload)
-    case .float: return .float(Double(bitPattern: UInt64(bitPattern: item.payload)))
-    case .pooled: return pool[item.index]
-    case .node: return .node(PickleNodeID(item.index))
-    }
-  }
+  private func value(_ item: Item) -> PickleValue { item.value(pool) }
 
   /// An item for a value read from an integer opcode.
   private mutating func item(_ value: PickleValue) -> Item {
@@ -618,11 +588,6 @@ public struct PickleMachine {
     slots.append(slot)
     slotOffsets.append(opcodeOffset)
     return .node(slots.count - 1)
-  }
-
-  private mutating func makeFixed(_ node: PickleNode) -> Item {
-    fixedNodes.append(node)
-    return makeNode(.fixed(fixedNodes.count - 1))
   }
 
   /// A tuple of the top `count` items, taken off the stack.
@@ -662,7 +627,7 @@ public struct PickleMachine {
     var builder = DictBuilder()
     var i = 0
     while i + 1 < flat.count {
-      builder.set(value(flat[i]), value(flat[i + 1]))
+      builder.set(flat[i], flat[i + 1], pool)
       i += 2
     }
     dicts.append(builder)
@@ -709,13 +674,13 @@ public struct PickleMachine {
     case .dict(let index):
       var i = 0
       while i + 1 < flat.count {
-        dicts[index].set(value(flat[i]), value(flat[i + 1]))
+        dicts[index].set(flat[i], flat[i + 1], pool)
         i += 2
       }
     case .object(let index):
       var i = 0
       while i + 1 < flat.count {
-        objects[index].items.set(value(flat[i]), value(flat[i + 1]))
+        objects[index].items.set(flat[i], flat[i + 1], pool)
         i += 2
       }
     default:
@@ -733,39 +698,59 @@ public struct PickleMachine {
     return recordGlobal(PickleGlobal("copyreg._extension_registry", String(code)), route: .ext)
   }
 
-  private static func values(_ items: ArraySlice<Item>, _ pool: [PickleValue]) -> [PickleValue] {
-    var result: [PickleValue] = []
-    result.reserveCapacity(items.count)  // Items already read, not a count from the file.
-    for item in items { result.append(value(item, pool)) }
-    return result
-  }
-
-  private mutating func finishedNodes() -> [PickleNode] {
-    // The builders are moved out, not copied: the machine ends here.
-    var nodes: [PickleNode] = []
+  /// The finished nodes, flat: tuples keep their items where they are, lists, sets and
+  /// objects' parts are appended after them. The builders are moved out: the machine ends here.
+  private mutating func finishedStore() -> PickleStore {
+    var items = Self.take(&tupleItems, leaving: [])
+    var entries: [Item] = []
+    var nodes: [PickleStore.Node] = []
     nodes.reserveCapacity(slots.count)  // Bounded by opcodes executed, not by a count in the file.
+    var records: [PickleStore.Object] = []
+    records.reserveCapacity(objects.count)
+    func appendItems(_ more: [Item]) -> Range<Int> {
+      let start = items.count
+      items.append(contentsOf: more)
+      return start..<items.count
+    }
+    func appendEntries(_ more: [Item]) -> Range<Int> {
+      let start = entries.count
+      entries.append(contentsOf: more)
+      return start..<entries.count
+    }
     for slot in slots {
       switch slot {
-      case .fixed(let index): nodes.append(Self.take(&fixedNodes[index], leaving: .pending))
-      case .tuple(let start, let count):
-        nodes.append(.tuple(Self.values(tupleItems[start..<(start + count)], pool)))
-      case .persistentID(let pid): nodes.append(.persistentID(value(pid)))
-      case .list(let index): nodes.append(.list(Self.values(lists[index][...], pool)))
-      case .set(let index): nodes.append(.set(Self.values(lists[index][...], pool)))
-      case .dict(let index): nodes.append(.dict(Self.take(&dicts[index].entries, leaving: [])))
+      case .bytearray(let index): nodes.append(.init(kind: .bytearray, start: index, count: 0))
+      case .tuple(let start, let count): nodes.append(.init(kind: .tuple, start: start, count: count))
+      case .persistentID(let pid):
+        nodes.append(.init(kind: .persistentID, start: items.count, count: 1))
+        items.append(pid)
+      case .list(let index), .set(let index), .frozenset(let index):
+        let kind: PickleStore.Kind =
+          switch slot {
+          case .list: .list
+          case .set: .set
+          default: .frozenset
+          }
+        let range = appendItems(lists[index])
+        nodes.append(.init(kind: kind, start: range.lowerBound, count: range.count))
+      case .dict(let index):
+        let range = appendEntries(dicts[index].entries)
+        nodes.append(.init(kind: .dict, start: range.lowerBound, count: range.count / 2))
       case .object(let index):
         let built = objects[index]
-        var object = PickleObject(
-          callable: value(built.callable), arguments: value(built.arguments),
-          keywordArguments: built.keywordArguments.map { value($0) },
-          construction: built.construction)
-        object.state = built.state.map { value($0) }
-        if !built.appended.isEmpty { object.appended = Self.values(built.appended[...], pool) }
-        object.items = Self.take(&objects[index].items.entries, leaving: [])
-        nodes.append(.object(object))
+        records.append(
+          PickleStore.Object(
+            callable: built.callable, arguments: built.arguments,
+            keywordArguments: built.keywordArguments, construction: built.construction,
+            state: built.state, appended: appendItems(built.appended),
+            entries: appendEntries(built.items.entries)))
+        nodes.append(.init(kind: .object, start: records.count - 1, count: 0))
       }
     }
-    return nodes
+    return PickleStore(
+      pool: Self.take(&pool, leaving: []), items: items, entries: entries, nodes: nodes,
+      objects: records, bytearrays: Self.take(&bytearrays, leaving: []),
+      offsets: Self.take(&slotOffsets, leaving: []))
   }
 
   private static func take<Element>(_ element: inout Element, leaving empty: Element) -> Element {

@@ -85,52 +85,18 @@ public struct PickleDictEntry: Sendable, Equatable, Hashable {
   }
 }
 
-/// What a call in the pickle would have built: never built, only described.
-public struct PickleObject: Sendable, Equatable {
-  /// The callable: usually a ``PickleValue/global(_:use:)``.
-  public var callable: PickleValue
-  /// Positional arguments (a tuple node for REDUCE and NEWOBJ).
-  public var arguments: PickleValue
-  /// Keyword arguments (NEWOBJ_EX only).
-  public var keywordArguments: PickleValue?
-  public var construction: PickleConstruction
-  /// The state BUILD would pass to `__setstate__`, when there was a BUILD.
-  public var state: PickleValue?
-  /// Items APPEND/APPENDS/ADDITEMS would add to the object.
-  public var appended: [PickleValue]
-  /// Items SETITEM/SETITEMS would set on the object (an `OrderedDict`'s contents).
-  public var items: [PickleDictEntry]
-
-  public init(
-    callable: PickleValue, arguments: PickleValue, keywordArguments: PickleValue? = nil,
-    construction: PickleConstruction
-  ) {
-    self.callable = callable
-    self.arguments = arguments
-    self.keywordArguments = keywordArguments
-    self.construction = construction
-    state = nil
-    appended = []
-    items = []
-  }
-
-  /// The callable's name, when it is a global.
-  public var callableGlobal: PickleGlobal? { callable.globalValue }
-}
-
-/// A composite value in a ``PickleDocument``.
+/// A composite value in a ``PickleDocument``: views into the document, never copies.
 public enum PickleNode: Sendable, Equatable {
-  case tuple([PickleValue])
-  case list([PickleValue])
-  case dict([PickleDictEntry])
-  case set([PickleValue])
-  case frozenset([PickleValue])
+  case tuple(PickleValues)
+  case list(PickleValues)
+  case dict(PickleDictEntries)
+  case set(PickleValues)
+  case frozenset(PickleValues)
   case bytearray([UInt8])
-  /// Boxed: objects are large and nodes are many.
-  indirect case object(PickleObject)
+  case object(PickleObject)
   /// A persistent id (PERSID, BINPERSID): the value the pickler's `persistent_id` returned.
   case persistentID(PickleValue)
-  /// A placeholder held while a node is being modified; never seen outside the machine.
+  /// What an id outside the document names.
   case pending
 }
 
@@ -164,10 +130,6 @@ public struct PickleGlobalUse: Sendable, Equatable, Hashable {
 public struct PickleDocument: Sendable, Equatable {
   /// The value left by STOP.
   public var root: PickleValue
-  /// Composite values, indexed by ``PickleNodeID``.
-  public var nodes: [PickleNode]
-  /// Offset of the opcode that made each node (parallel to ``nodes``).
-  public var nodeOffsets: [Int]
   /// Every global referenced, in the order the pickle referenced them.
   public var globals: [PickleGlobalUse]
   /// The protocol PROTO declared, or 0 when there was none.
@@ -176,24 +138,34 @@ public struct PickleDocument: Sendable, Equatable {
   public var endOffset: Int
   /// Opcodes executed.
   public var opcodeCount: Int
+  let store: PickleStore
 
-  public init(
-    root: PickleValue, nodes: [PickleNode], nodeOffsets: [Int], globals: [PickleGlobalUse],
-    protocolVersion: Int, endOffset: Int, opcodeCount: Int
+  init(
+    root: PickleValue, store: PickleStore, globals: [PickleGlobalUse], protocolVersion: Int,
+    endOffset: Int, opcodeCount: Int
   ) {
     self.root = root
-    self.nodes = nodes
-    self.nodeOffsets = nodeOffsets
+    self.store = store
     self.globals = globals
     self.protocolVersion = protocolVersion
     self.endOffset = endOffset
     self.opcodeCount = opcodeCount
   }
 
-  /// The node `id` names; ``PickleNode/pending`` for an id that is not in this document.
-  public subscript(id: PickleNodeID) -> PickleNode {
-    nodes.indices.contains(id.index) ? nodes[id.index] : .pending
+  public static func == (a: PickleDocument, b: PickleDocument) -> Bool {
+    a.root == b.root && a.globals == b.globals && a.protocolVersion == b.protocolVersion
+      && a.endOffset == b.endOffset && a.opcodeCount == b.opcodeCount
+      && (a.store === b.store || a.nodes.elementsEqual(b.nodes))
   }
+
+  /// Composite values, indexed by ``PickleNodeID``.
+  public var nodes: Nodes { Nodes(store: store) }
+
+  /// Offset of the opcode that made each node (parallel to ``nodes``).
+  public var nodeOffsets: [Int] { store.offsets }
+
+  /// The node `id` names; ``PickleNode/pending`` for an id that is not in this document.
+  public subscript(id: PickleNodeID) -> PickleNode { store.node(id.index) }
 
   /// The node `value` refers to, or nil for a scalar.
   public func node(_ value: PickleValue) -> PickleNode? {
@@ -203,15 +175,39 @@ public struct PickleDocument: Sendable, Equatable {
 
   /// Offset of the opcode that made the node `value` refers to.
   public func offset(of value: PickleValue) -> Int? {
-    guard case .node(let id) = value, nodeOffsets.indices.contains(id.index) else { return nil }
-    return nodeOffsets[id.index]
+    guard case .node(let id) = value, store.offsets.indices.contains(id.index) else { return nil }
+    return store.offsets[id.index]
   }
 
   /// The elements of a tuple or list node, or nil.
-  public func sequence(_ value: PickleValue) -> [PickleValue]? {
-    switch node(value) {
-    case .tuple(let items)?, .list(let items)?: return items
-    default: return nil
-    }
+  public func sequence(_ value: PickleValue) -> PickleValues? {
+    guard case .node(let id) = value, store.nodes.indices.contains(id.index) else { return nil }
+    let node = store.nodes[id.index]
+    guard node.kind == .tuple || node.kind == .list else { return nil }
+    return PickleValues(store, node.start, node.count)
+  }
+
+  /// The object node `value` refers to, or nil.
+  public func object(_ value: PickleValue) -> PickleObject? {
+    guard case .node(let id) = value, store.nodes.indices.contains(id.index) else { return nil }
+    let node = store.nodes[id.index]
+    guard node.kind == .object, store.objects.indices.contains(node.start) else { return nil }
+    return PickleObject(store, node.start)
+  }
+
+  /// The value of the persistent id node `value` refers to, or nil.
+  public func persistentID(_ value: PickleValue) -> PickleValue? {
+    guard case .node(let id) = value, store.nodes.indices.contains(id.index) else { return nil }
+    let node = store.nodes[id.index]
+    guard node.kind == .persistentID, store.items.indices.contains(node.start) else { return nil }
+    return store.value(store.items[node.start])
+  }
+
+  /// The document's nodes, made on access.
+  public struct Nodes: RandomAccessCollection, Sendable {
+    let store: PickleStore
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { store.nodes.count }
+    public subscript(position: Int) -> PickleNode { store.node(position) }
   }
 }

@@ -30,6 +30,7 @@ struct CheckpointWalker {
   private var walked: [Bool]
   private var rebuildSlots: [Int32]
   private var rebuilds: [TensorRebuild] = []
+  private var rebuildCache = TensorRebuild.Cache()
 
   init(document: PickleDocument, limits: Limits) {
     self.document = document
@@ -94,7 +95,7 @@ struct CheckpointWalker {
   }
 
   private mutating func walk(
-    entries: [PickleDictEntry], path: WalkPath, section: String, declared: Bool?, depth: Int
+    entries: PickleDictEntries, path: WalkPath, section: String, declared: Bool?, depth: Int
   ) throws(ReadError) {
     for entry in entries {
       let key = keyText(entry.key)
@@ -170,7 +171,7 @@ struct CheckpointWalker {
       if slot >= 2, rebuilds.indices.contains(slot - 2) { return rebuilds[slot - 2] }
     }
     do {
-      let rebuild = try TensorRebuild(value, in: document, limits: limits)
+      let rebuild = try TensorRebuild(value, in: document, limits: limits, cache: &rebuildCache)
       if cacheable {
         if let rebuild, rebuilds.count < Int(Int32.max) - 2 {
           rebuildSlots[id.index] = Int32(rebuilds.count + 2)

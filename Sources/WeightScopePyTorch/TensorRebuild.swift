@@ -31,45 +31,90 @@ struct TensorRebuild: Equatable {
     self.offset = offset
   }
 
+  /// What a rebuild global is, looked up once per global in a pickle: a checkpoint names the
+  /// same memoized global for every tensor.
+  enum Function: Equatable {
+    case tensor, tensorV2, tensorV3, qtensor, parameter, fromTypeV2
+
+    init?(_ global: PickleGlobal) {
+      switch (global.module, global.name) {
+      case ("torch._utils", "_rebuild_tensor"): self = .tensor
+      case ("torch._utils", "_rebuild_tensor_v2"): self = .tensorV2
+      case ("torch._utils", "_rebuild_tensor_v3"): self = .tensorV3
+      case ("torch._utils", "_rebuild_qtensor"): self = .qtensor
+      case ("torch._utils", "_rebuild_parameter"), ("torch._utils", "_rebuild_parameter_with_state"):
+        self = .parameter
+      case ("torch._tensor", "_rebuild_from_type_v2"): self = .fromTypeV2
+      default: return nil
+      }
+    }
+  }
+
+  /// Lookups by global use (``PickleDocument/globals`` index), made once per pickle.
+  struct Cache {
+    private var functions: [Int: Function?] = [:]
+    private var storages: [Int: DType??] = [:]
+
+    init() {}
+
+    mutating func function(_ value: PickleValue) -> Function? {
+      guard case .global(let global, let use) = value else { return nil }
+      if let known = functions[use] { return known }
+      let function = Function(global)
+      functions[use] = function
+      return function
+    }
+
+    mutating func storageDType(_ value: PickleValue) -> DType?? {
+      guard case .global(let global, let use) = value else { return nil }
+      if let known = storages[use] { return known }
+      let dtype = TorchStorageType.dtype(ofStorage: global)
+      storages[use] = dtype
+      return dtype
+    }
+  }
+
   /// The rebuild call `value` is, nil when it is not one; throws when it is one with bad arguments.
   ///
   /// Reads `_rebuild_tensor`, `_rebuild_tensor_v2(storage, storage_offset, size, stride,
   /// requires_grad, backward_hooks[, metadata])`, `_rebuild_tensor_v3(..., dtype[, metadata])`,
   /// `_rebuild_qtensor`, `_rebuild_parameter(data, requires_grad, backward_hooks)`,
   /// `_rebuild_parameter_with_state` and `torch._tensor._rebuild_from_type_v2`.
-  init?(_ value: PickleValue, in document: PickleDocument, limits: Limits, depth: Int = 0)
-    throws(ReadError)
-  {
-    guard case .object(let call)? = document.node(value), let function = call.callableGlobal else {
+  init?(
+    _ value: PickleValue, in document: PickleDocument, limits: Limits, cache: inout Cache,
+    depth: Int = 0
+  ) throws(ReadError) {
+    guard let call = document.object(value) else { return nil }
+    let callable = call.callable
+    guard let function = cache.function(callable), let global = callable.globalValue else {
       return nil
     }
     try self.init(
-      calling: function, with: call.arguments, at: document.offset(of: value) ?? 0, in: document,
-      limits: limits, depth: depth)
+      calling: function, global, with: call.arguments, at: document.offset(of: value) ?? 0,
+      in: document, limits: limits, cache: &cache, depth: depth)
   }
 
   private init?(
-    calling function: PickleGlobal, with argumentTuple: PickleValue, at offset: Int,
-    in document: PickleDocument, limits: Limits, depth: Int
+    calling function: Function, _ global: PickleGlobal, with argumentTuple: PickleValue,
+    at offset: Int, in document: PickleDocument, limits: Limits, cache: inout Cache, depth: Int
   ) throws(ReadError) {
     guard depth <= limits.objectDepth else {
       throw ReadError(
         .limitExceeded, at: offset,
         "tensor rebuild calls nest deeper than \(limits.objectDepth) (Limits.objectDepth)")
     }
-    let arguments = document.sequence(argumentTuple) ?? []
-    let call = Call(function: function, arguments: argumentTuple, offset: offset)
+    let arguments = document.sequence(argumentTuple) ?? .empty
+    let call = Call(function: global, arguments: argumentTuple, offset: offset)
     func fail(_ message: String) -> ReadError { call.fail(message, in: document) }
-    switch (function.module, function.name) {
-    case ("torch._utils", "_rebuild_tensor"), ("torch._utils", "_rebuild_tensor_v2"),
-      ("torch._utils", "_rebuild_tensor_v3"), ("torch._utils", "_rebuild_qtensor"):
-      let minimum =
-        function.name == "_rebuild_tensor" ? 4 : function.name == "_rebuild_tensor_v3" ? 7 : 6
+    switch function {
+    case .tensor, .tensorV2, .tensorV3, .qtensor:
+      let minimum = function == .tensor ? 4 : function == .tensorV3 ? 7 : 6
       guard arguments.count >= minimum else { throw fail("expected at least \(minimum) arguments") }
-      let (key, storageDType, viewOffset) = try Self.storage(arguments[0], in: document, call)
+      let (key, storageDType, viewOffset) = try Self.storage(
+        arguments[0], in: document, cache: &cache, call)
       var dtype = storageDType ?? .uint8
       var notes: [String] = []
-      if function.name == "_rebuild_tensor_v3" {
+      if function == .tensorV3 {
         guard let global = arguments[6].globalValue, let named = TorchStorageType.dtype(of: global)
         else {
           throw ReadError(
@@ -91,7 +136,7 @@ struct TensorRebuild: Equatable {
       guard shape.count == stride.count else { throw fail("size and stride differ in length") }
       guard stride.allSatisfy({ $0 >= 0 }) else { throw fail("negative stride") }
       var requiresGrad = false
-      if function.name == "_rebuild_qtensor" {
+      if function == .qtensor {
         notes += Self.quantizerNotes(arguments[4], in: document)
         requiresGrad = arguments.count > 5 && arguments[5] == .bool(true)
       } else if arguments.count > 4 {
@@ -101,9 +146,10 @@ struct TensorRebuild: Equatable {
         storageKey: key, dtype: dtype, storageOffset: storageOffset, shape: shape,
         stride: stride,
         requiresGrad: requiresGrad, isParameter: nil, notes: notes, offset: offset)
-    case ("torch._utils", "_rebuild_parameter"), ("torch._utils", "_rebuild_parameter_with_state"):
+    case .parameter:
       guard arguments.count >= 2,
-        let data = try TensorRebuild(arguments[0], in: document, limits: limits, depth: depth + 1)
+        let data = try TensorRebuild(
+          arguments[0], in: document, limits: limits, cache: &cache, depth: depth + 1)
       else {
         throw fail("the data is not a tensor")
       }
@@ -111,15 +157,15 @@ struct TensorRebuild: Equatable {
       self.isParameter = true
       self.requiresGrad = arguments[1] == .bool(true)
       self.offset = offset
-    case ("torch._tensor", "_rebuild_from_type_v2"):
+    case .fromTypeV2:
       // (func, new_type, args, state): func(*args) made the tensor, new_type is its class.
       guard arguments.count >= 3, let inner = arguments[0].globalValue else {
         throw fail("expected (function, type, arguments, state)")
       }
-      guard
+      guard let innerFunction = cache.function(arguments[0]),
         let data = try TensorRebuild(
-          calling: inner, with: arguments[2], at: offset, in: document, limits: limits,
-          depth: depth + 1)
+          calling: innerFunction, inner, with: arguments[2], at: offset, in: document,
+          limits: limits, cache: &cache, depth: depth + 1)
       else { return nil }
       self = data
       if let type = arguments[1].globalValue {
@@ -129,8 +175,6 @@ struct TensorRebuild: Equatable {
           notes.append("class=\(type)")
         }
       }
-    default:
-      return nil
     }
   }
 
@@ -159,16 +203,15 @@ struct TensorRebuild: Equatable {
   /// Legacy files may add `view_metadata` = `(view_key, offset, size)`: the tensor's storage is
   /// a view `offset` elements into the root storage `key`; nil means no view (offset 0).
   private static func storage(
-    _ value: PickleValue, in document: PickleDocument, _ call: Call
+    _ value: PickleValue, in document: PickleDocument, cache: inout Cache, _ call: Call
   ) throws(ReadError) -> (String, DType?, Int) {
     func fail(_ message: String) -> ReadError { call.fail(message, in: document) }
-    guard case .persistentID(let pid)? = document.node(value), let fields = document.sequence(pid),
-      fields.count >= 3, fields[0] == .string("storage")
+    guard let pid = document.persistentID(value), let fields = document.sequence(pid),
+      fields.count >= 3, case .string(let tag) = fields[0], tag == "storage"
     else {
       throw fail("the storage is not a ('storage', type, key, location, numel) persistent id")
     }
-    guard let type = fields[1].globalValue, let dtype = TorchStorageType.dtype(ofStorage: type)
-    else {
+    guard let dtype = cache.storageDType(fields[1]) else {
       throw fail("unknown storage type \(document.describe(fields[1]))")
     }
     var viewOffset = 0
@@ -200,7 +243,7 @@ struct TensorRebuild: Equatable {
   ) throws(ReadError) -> [Int] {
     func fail(_ message: String) -> ReadError { call.fail(message, in: document) }
     var items = document.sequence(value)
-    if items == nil, case .object(let call)? = document.node(value),
+    if items == nil, let call = document.object(value),
       call.callableGlobal == PickleGlobal("torch", "Size"),
       let first = document.sequence(call.arguments)?.first
     {

@@ -1,0 +1,180 @@
+/// The nodes of a finished ``PickleDocument``, flat: every tuple, list and set item in one
+/// array, every dict and object item in another, each node a kind and a range.
+///
+/// Built once by ``PickleMachine`` and never changed; the views (``PickleValues``,
+/// ``PickleDictEntries``, ``PickleObject``) share it, so reading a node allocates nothing and
+/// freeing a document of a million nodes frees a handful of arrays.
+final class PickleStore: Sendable {
+  enum Kind: UInt8, Sendable {
+    case tuple, list, dict, set, frozenset, bytearray, object, persistentID
+  }
+
+  /// One node: for sequences a range of ``items``, for dicts a range of ``entries`` (pairs),
+  /// for objects an index into ``objects``, for bytearrays an index into ``bytearrays``, for a
+  /// persistent id the one item at `start` in ``items``.
+  struct Node: Sendable {
+    var kind: Kind
+    var start: Int
+    var count: Int
+  }
+
+  /// A call: its parts as items, its appended items and set items as ranges.
+  struct Object: Sendable {
+    var callable: PickleItem
+    var arguments: PickleItem
+    var keywordArguments: PickleItem?
+    var construction: PickleConstruction
+    var state: PickleItem?
+    var appended: Range<Int>
+    var entries: Range<Int>
+  }
+
+  let pool: [PickleValue]
+  let items: [PickleItem]
+  /// Keys and values, alternating.
+  let entries: [PickleItem]
+  let nodes: [Node]
+  let objects: [Object]
+  let bytearrays: [[UInt8]]
+  /// Offset of the opcode that made each node (parallel to ``nodes``).
+  let offsets: [Int]
+
+  init(
+    pool: [PickleValue], items: [PickleItem], entries: [PickleItem], nodes: [Node],
+    objects: [Object], bytearrays: [[UInt8]], offsets: [Int]
+  ) {
+    self.pool = pool
+    self.items = items
+    self.entries = entries
+    self.nodes = nodes
+    self.objects = objects
+    self.bytearrays = bytearrays
+    self.offsets = offsets
+  }
+
+  static let empty = PickleStore(
+    pool: [], items: [], entries: [], nodes: [], objects: [], bytearrays: [], offsets: [])
+
+  func value(_ item: PickleItem) -> PickleValue { item.value(pool) }
+
+  /// The node at `index` as the public enum of views; ``PickleNode/pending`` when out of range.
+  func node(_ index: Int) -> PickleNode {
+    guard nodes.indices.contains(index) else { return .pending }
+    let node = nodes[index]
+    switch node.kind {
+    case .tuple: return .tuple(PickleValues(self, node.start, node.count))
+    case .list: return .list(PickleValues(self, node.start, node.count))
+    case .set: return .set(PickleValues(self, node.start, node.count))
+    case .frozenset: return .frozenset(PickleValues(self, node.start, node.count))
+    case .dict: return .dict(PickleDictEntries(self, node.start, node.count))
+    case .bytearray:
+      return bytearrays.indices.contains(node.start) ? .bytearray(bytearrays[node.start]) : .pending
+    case .object:
+      return objects.indices.contains(node.start) ? .object(PickleObject(self, node.start)) : .pending
+    case .persistentID:
+      return items.indices.contains(node.start) ? .persistentID(value(items[node.start])) : .pending
+    }
+  }
+}
+
+/// The items of a tuple, list or set in a ``PickleDocument``: a view, not a copy.
+public struct PickleValues: RandomAccessCollection, Sendable, Equatable, CustomStringConvertible {
+  let store: PickleStore
+  let start: Int
+  public let count: Int
+
+  init(_ store: PickleStore, _ start: Int, _ count: Int) {
+    self.store = store
+    self.start = start
+    self.count = count
+  }
+
+  /// No items.
+  public static var empty: PickleValues { PickleValues(.empty, 0, 0) }
+
+  public var startIndex: Int { 0 }
+  public var endIndex: Int { count }
+
+  public subscript(position: Int) -> PickleValue {
+    precondition(position >= 0 && position < count, "PickleValues index out of range")
+    return store.value(store.items[start + position])
+  }
+
+  public static func == (a: PickleValues, b: PickleValues) -> Bool { a.elementsEqual(b) }
+
+  public var description: String { Array(self).description }
+}
+
+/// The entries of a dict, or the items SETITEMS set on an object, in insertion order: a view.
+public struct PickleDictEntries: RandomAccessCollection, Sendable, Equatable {
+  let store: PickleStore
+  /// Index of the first key in ``PickleStore/entries``.
+  let start: Int
+  public let count: Int
+
+  init(_ store: PickleStore, _ start: Int, _ count: Int) {
+    self.store = store
+    self.start = start
+    self.count = count
+  }
+
+  public var startIndex: Int { 0 }
+  public var endIndex: Int { count }
+
+  public subscript(position: Int) -> PickleDictEntry {
+    precondition(position >= 0 && position < count, "PickleDictEntries index out of range")
+    let at = start + 2 * position
+    return PickleDictEntry(key: store.value(store.entries[at]), value: store.value(store.entries[at + 1]))
+  }
+
+  public static func == (a: PickleDictEntries, b: PickleDictEntries) -> Bool { a.elementsEqual(b) }
+}
+
+/// What a call in the pickle would have built: never built, only described.
+public struct PickleObject: Sendable, Equatable {
+  let store: PickleStore
+  let index: Int
+
+  init(_ store: PickleStore, _ index: Int) {
+    self.store = store
+    self.index = index
+  }
+
+  private var record: PickleStore.Object { store.objects[index] }
+
+  /// The callable: usually a ``PickleValue/global(_:use:)``.
+  public var callable: PickleValue { store.value(record.callable) }
+  /// Positional arguments (a tuple node for REDUCE and NEWOBJ).
+  public var arguments: PickleValue { store.value(record.arguments) }
+  /// Keyword arguments (NEWOBJ_EX only).
+  public var keywordArguments: PickleValue? { record.keywordArguments.map { store.value($0) } }
+  public var construction: PickleConstruction { record.construction }
+  /// The state BUILD would pass to `__setstate__`, when there was a BUILD.
+  public var state: PickleValue? { record.state.map { store.value($0) } }
+  /// Items APPEND/APPENDS/ADDITEMS would add to the object.
+  public var appended: PickleValues {
+    let range = record.appended
+    return PickleValues(store, range.lowerBound, range.count)
+  }
+  /// Items SETITEM/SETITEMS would set on the object (an `OrderedDict`'s contents).
+  public var items: PickleDictEntries {
+    let range = record.entries
+    return PickleDictEntries(store, range.lowerBound, range.count / 2)
+  }
+
+  /// The callable's name, when it is a global.
+  public var callableGlobal: PickleGlobal? {
+    let callable = record.callable
+    guard callable.tag == .pooled, store.pool.indices.contains(callable.index),
+      case .global(let global, _) = store.pool[callable.index]
+    else { return nil }
+    return global
+  }
+
+  public static func == (a: PickleObject, b: PickleObject) -> Bool {
+    if a.store === b.store && a.index == b.index { return true }
+    return a.callable == b.callable && a.arguments == b.arguments
+      && a.keywordArguments == b.keywordArguments && a.construction == b.construction
+      && a.state == b.state && a.appended == b.appended && a.items == b.items
+  }
+}
