@@ -42,7 +42,7 @@ let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 /// `_codecs.encode` for bytes under protocols below 3) are rendered as the values they build.
 func render(_ document: PickleDocument, _ value: PickleValue) -> String {
   func hexText(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
-  func all(_ items: [PickleValue]) -> String {
+  func all<Items: Sequence<PickleValue>>(_ items: Items) -> String {
     items.map { render(document, $0) }.joined(separator: ",")
   }
   switch value {
@@ -66,15 +66,15 @@ func render(_ document: PickleDocument, _ value: PickleValue) -> String {
         + entries.map { render(document, $0.key) + ":" + render(document, $0.value) }
         .joined(separator: ",") + "}"
     case .object(let object):
-      let arguments = document.sequence(object.arguments) ?? []
+      let arguments = document.sequence(object.arguments) ?? .empty
       let name = object.callableGlobal.map {
         PickleGlobal(PickleGlobalPolicy.python3Module($0.module), $0.name)
       }
       switch name?.description {
       case "builtins.set":
-        return "set{" + all(arguments.first.flatMap { document.sequence($0) } ?? []) + "}"
+        return "set{" + all(arguments.first.flatMap { document.sequence($0) } ?? .empty) + "}"
       case "builtins.frozenset":
-        return "frozenset{" + all(arguments.first.flatMap { document.sequence($0) } ?? []) + "}"
+        return "frozenset{" + all(arguments.first.flatMap { document.sequence($0) } ?? .empty) + "}"
       case "builtins.bytes" where arguments.isEmpty:
         return "b''"
       case "_codecs.encode":
