@@ -51,13 +51,17 @@ public struct Inspect: ParsableCommand, OutputCommand {
 
   /// Lists `files`; shared by the parsed command and the plain invocation, which has no budget
   /// and the default limits.
+  ///
+  /// With `keepLast`, the last file's analysis is handed to ``ProcessLifetime`` instead of
+  /// being freed: the process exits right after printing, and freeing a hundred thousand
+  /// tensors' records one by one would only delay that.
   static func list(
     _ files: [String], tensors: Bool, format: OutputFormat, budget: BudgetOptions?,
-    limits: Limits = .default
+    limits: Limits = .default, keepLast: Bool = false
   ) -> CommandOutput {
     var output = CommandOutput()
     var first = true
-    for path in files {
+    for (position, path) in files.enumerated() {
       var analysis: Analysis
       do {
         analysis = try WeightFileReader.inspect(path: path, limits: limits)
@@ -83,6 +87,7 @@ public struct Inspect: ParsableCommand, OutputCommand {
       budget?.enforce(
         BudgetSubject(analysis: analysis), label: path, json: format == .json, output: &output)
       first = false
+      if keepLast && position == files.count - 1 { ProcessLifetime.keep(analysis) }
     }
     return output
   }

@@ -10,7 +10,7 @@ struct PlainInspect: OutputCommand, Equatable {
   var format: OutputFormat
 
   func execute() -> CommandOutput {
-    Inspect.list(files, tensors: tensors, format: format, budget: nil)
+    Inspect.list(files, tensors: tensors, format: format, budget: nil, keepLast: true)
   }
 }
 

@@ -50,26 +50,41 @@ struct TensorRebuild: Equatable {
     }
   }
 
-  /// Lookups by global use (``PickleDocument/globals`` index), made once per pickle.
+  /// Lookups by global use (``PickleDocument/globals`` index), made once per pickle; the last
+  /// answer is kept apart, since a checkpoint names the same memoized global every time.
   struct Cache {
     private var functions: [Int: Function?] = [:]
+    private var lastFunction: (use: Int, function: Function?)?
     private var storages: [Int: DType??] = [:]
+    private var lastStorage: (use: Int, dtype: DType??)?
 
     init() {}
 
     mutating func function(_ value: PickleValue) -> Function? {
       guard case .global(let global, let use) = value else { return nil }
-      if let known = functions[use] { return known }
-      let function = Function(global)
-      functions[use] = function
+      if let last = lastFunction, last.use == use { return last.function }
+      let function: Function?
+      if let known = functions[use] {
+        function = known
+      } else {
+        function = Function(global)
+        functions[use] = function
+      }
+      lastFunction = (use, function)
       return function
     }
 
     mutating func storageDType(_ value: PickleValue) -> DType?? {
       guard case .global(let global, let use) = value else { return nil }
-      if let known = storages[use] { return known }
-      let dtype = TorchStorageType.dtype(ofStorage: global)
-      storages[use] = dtype
+      if let last = lastStorage, last.use == use { return last.dtype }
+      let dtype: DType??
+      if let known = storages[use] {
+        dtype = known
+      } else {
+        dtype = TorchStorageType.dtype(ofStorage: global)
+        storages[use] = dtype
+      }
+      lastStorage = (use, dtype)
       return dtype
     }
   }
