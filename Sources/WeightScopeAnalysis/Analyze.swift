@@ -22,7 +22,10 @@ public func analyze(_ file: WeightFile) -> Analysis {
   layerOf.reserveCapacity(placements.count)  // One per tensor already read, not a file count.
   for (i, p) in placements.enumerated() {
     let index: Int
-    if let known = layerIndex[p.layer] {
+    // A layer's tensors are usually next to each other: compare with the previous one first.
+    if i > 0, p.layer == placements[i - 1].layer {
+      index = layerOf[i - 1]
+    } else if let known = layerIndex[p.layer] {
       index = known
     } else {
       index = order.count

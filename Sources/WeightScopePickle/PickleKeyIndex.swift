@@ -1,45 +1,47 @@
 /// The position of each distinct key of a dict being built, so that a repeated key replaces
 /// the earlier value as in Python.
 ///
-/// Open addressing over a power-of-two table of positions, with a multiplicative hash of
-/// scalars and FNV-1a over the bytes of strings: a checkpoint's `OrderedDict` of a hundred
-/// thousand names costs one short hash per key, not a `Hasher` run and a boxed key.
+/// Open addressing over a power-of-two table; each slot holds 32 bits of the key's hash beside
+/// its position, so a new key is placed without reading any other key: only a matching hash
+/// (a repeated key, or a one-in-four-billion collision) compares keys. Strings are hashed with
+/// FNV-1a over their bytes: a checkpoint's `OrderedDict` of a hundred thousand names costs one
+/// short hash per key and no boxed `Hashable` key.
 struct PickleKeyIndex {
-  /// Entry position + 1 per slot; 0 is empty.
-  private var slots: [Int32] = []
+  /// Position + 1 in the low 32 bits (0 is empty), hash fragment in the high 32 bits.
+  private var slots: [UInt64] = []
   private(set) var count = 0
 
   /// The position of the key equal to `key`, for which `equals` answers; when there is none,
   /// records `key` as the next position (``count``) and returns nil.
   mutating func insert(_ key: PickleValue, equals: (Int) -> Bool) -> Int? {
+    // Positions are 32-bit; a dict past four billion keys (far beyond any opcode limit) keeps
+    // its further keys unindexed rather than misplacing them.
+    guard count < 0xffff_fffe else { return nil }
     if (count + 1) * 2 > slots.count { grow() }
     let mask = slots.count - 1
-    let hash = Self.hash(key)
-    var slot = Int(truncatingIfNeeded: hash) & mask
+    let fragment = Self.hash(key) >> 32
+    var slot = Int(truncatingIfNeeded: fragment) & mask
     while true {
-      let stored = Int(slots[slot])
+      let stored = slots[slot]
       if stored == 0 {
-        slots[slot] = Int32(truncatingIfNeeded: count + 1)
-        hashes.append(hash)
+        slots[slot] = fragment << 32 | UInt64(truncatingIfNeeded: count + 1)
         count += 1
         return nil
       }
-      if equals(stored - 1) { return stored - 1 }
+      if stored >> 32 == fragment {
+        let position = Int(truncatingIfNeeded: stored & 0xffff_ffff) - 1
+        if equals(position) { return position }
+      }
       slot = (slot + 1) & mask
     }
   }
 
-  /// The hash of the key at each position, for growing.
-  private var hashes: [UInt64] = []
-
   private mutating func grow() {
-    // Positions are re-placed by their keys' hashes, kept beside them.
     let capacity = max(16, slots.count * 2)
-    var bigger = [Int32](repeating: 0, count: capacity)
+    var bigger = [UInt64](repeating: 0, count: capacity)
     let mask = capacity - 1
     for stored in slots where stored != 0 {
-      let position = Int(stored) - 1
-      var slot = Int(truncatingIfNeeded: hashes[position]) & mask
+      var slot = Int(truncatingIfNeeded: stored >> 32) & mask
       while bigger[slot] != 0 { slot = (slot + 1) & mask }
       bigger[slot] = stored
     }

@@ -47,17 +47,13 @@ public struct PickleMachine {
 
   private typealias Item = PickleItem
 
-  /// A node while the pickle runs: immutable ones in place, mutable ones in a side arena that
-  /// can be changed in place (APPENDS on a long list stays linear).
-  private enum Slot {
-    case bytearray(Int)
-    case tuple(start: Int, count: Int)
-    case persistentID(Item)
-    case list(Int)
-    case set(Int)
-    case frozenset(Int)
-    case dict(Int)
-    case object(Int)
+  /// A node while the pickle runs: tuples and persistent ids as a range of `tupleItems`,
+  /// bytearrays by index, and the mutable kinds (lists, sets, frozensets, dicts, objects) by
+  /// index into their builders, which can change in place (APPENDS on a long list stays linear).
+  private struct Slot {
+    var kind: PickleStore.Kind
+    var index: Int
+    var count: Int
   }
 
   /// A dict's keys and values (alternating), with the position of each distinct key.
@@ -88,9 +84,17 @@ public struct PickleMachine {
     var keywordArguments: Item?
     var construction: PickleConstruction
     var state: Item?
+    /// Index into `objectItems` once APPEND or SETITEM has added something; -1 before.
+    var extra = -1
+  }
+
+  /// What APPEND/APPENDS and SETITEM/SETITEMS added to an object: most objects get nothing.
+  private struct ObjectItems {
     var appended: [Item] = []
     var items = DictBuilder()
   }
+
+  private var objectItems: [ObjectItems] = []
 
   private init(reader: ByteReader, limits: Limits) {
     self.reader = reader
@@ -263,7 +267,7 @@ public struct PickleMachine {
       let raw = try reader.readUInt64("length")
       let count = try length(raw, "bytearray")
       bytearrays.append(try reader.readArray(count, "bytearray"))
-      try push(makeNode(.bytearray(bytearrays.count - 1)))
+      try push(makeNode(.bytearray, bytearrays.count - 1))
     case .NEXT_BUFFER:
       throw fail(.unsupported, "out-of-band buffer requested, and a file has none")
     case .READONLY_BUFFER:
@@ -289,7 +293,7 @@ public struct PickleMachine {
     case .EMPTY_SET: try push(makeSet([]))
     case .FROZENSET:
       lists.append(try popMarkItems())
-      try push(makeNode(.frozenset(lists.count - 1)))
+      try push(makeNode(.frozenset, lists.count - 1))
     case .APPEND:
       let value = try pop()
       try append(CollectionOfOne(value), to: try top())
@@ -378,17 +382,15 @@ public struct PickleMachine {
     case .BUILD:
       let state = try pop()
       let target = try top()
-      guard target.tag == .node, case .object(let index) = slots[target.index] else {
+      guard target.tag == .node, slots[target.index].kind == .object else {
         throw fail(.unsupported, "BUILD on \(kind(target)); only objects made by a call take state")
       }
-      objects[index].state = state
+      objects[slots[target.index].index].state = state
     case .PERSID:
       let line = try readLine("persistent id")
-      let pid = pooled(.string(text(line)))
-      try push(makeNode(.persistentID(pid)))
+      try push(makePersistentID(pooled(.string(text(line)))))
     case .BINPERSID:
-      let pid = try pop()
-      try push(makeNode(.persistentID(pid)))
+      try push(makePersistentID(try pop()))
     }
     return nil
   }
@@ -496,7 +498,7 @@ public struct PickleMachine {
   }
 
   private mutating func requireTuple(_ value: Item, _ what: String) throws(ReadError) {
-    guard value.tag == .node, case .tuple = slots[value.index] else {
+    guard value.tag == .node, slots[value.index].kind == .tuple else {
       throw fail(.malformed, "\(what) are \(kind(value)), not a tuple")
     }
   }
@@ -504,7 +506,7 @@ public struct PickleMachine {
   /// A short name for the kind of `value`, for messages.
   private func kind(_ item: Item) -> String {
     if item.tag == .node {
-      switch slots[item.index] {
+      switch slots[item.index].kind {
       case .list: return "a list"
       case .set: return "a set"
       case .dict: return "a dict"
@@ -531,20 +533,19 @@ public struct PickleMachine {
 
   private mutating func memoize(_ index: Int) throws(ReadError) {
     let value = try top()
+    // What picklers write: the next dense index.
+    if index == memo.count, sparseMemo.isEmpty {
+      try countMemoEntry()
+      memo.append(value)
+      return
+    }
     let isNew: Bool
     if index < memo.count {
       isNew = memo[index].tag == .absent
     } else {
       isNew = sparseMemo.isEmpty || sparseMemo.index(forKey: index) == nil
     }
-    if isNew {
-      guard memoCount < limits.pickleMemoEntries else {
-        throw fail(
-          .limitExceeded,
-          "more than \(limits.pickleMemoEntries) memo entries (Limits.pickleMemoEntries)")
-      }
-      memoCount += 1
-    }
+    if isNew { try countMemoEntry() }
     if index < memo.count {
       memo[index] = value
     } else if index == memo.count, sparseMemo.isEmpty {
@@ -552,6 +553,15 @@ public struct PickleMachine {
     } else {
       sparseMemo[index] = value
     }
+  }
+
+  private mutating func countMemoEntry() throws(ReadError) {
+    guard memoCount < limits.pickleMemoEntries else {
+      throw fail(
+        .limitExceeded,
+        "more than \(limits.pickleMemoEntries) memo entries (Limits.pickleMemoEntries)")
+    }
+    memoCount += 1
   }
 
   private mutating func recall(_ index: Int) throws(ReadError) -> Item {
@@ -584,10 +594,15 @@ public struct PickleMachine {
     return .pooled(pool.count - 1)
   }
 
-  private mutating func makeNode(_ slot: Slot) -> Item {
-    slots.append(slot)
+  private mutating func makeNode(_ kind: PickleStore.Kind, _ index: Int, count: Int = 0) -> Item {
+    slots.append(Slot(kind: kind, index: index, count: count))
     slotOffsets.append(opcodeOffset)
     return .node(slots.count - 1)
+  }
+
+  private mutating func makePersistentID(_ pid: Item) -> Item {
+    tupleItems.append(pid)
+    return makeNode(.persistentID, tupleItems.count - 1, count: 1)
   }
 
   /// A tuple of the top `count` items, taken off the stack.
@@ -603,24 +618,21 @@ public struct PickleMachine {
   private mutating func makeTuple(from start: Int) -> Item {
     let begin = tupleItems.count
     let top = stack.count
-    var k = start
-    while k < top {
-      tupleItems.append(stack[k])
-      k += 1
-    }
-    let count = max(0, top - start)
-    stack.removeLast(count)
-    return makeNode(.tuple(start: begin, count: count))
+    guard start < top else { return makeNode(.tuple, begin, count: 0) }
+    tupleItems.append(contentsOf: stack[start..<top])
+    // Taken off one by one: cheaper than a ranged removal for the few items a tuple has.
+    while stack.count > start { stack.removeLast() }
+    return makeNode(.tuple, begin, count: top - start)
   }
 
   private mutating func makeList(_ items: [Item]) -> Item {
     lists.append(items)
-    return makeNode(.list(lists.count - 1))
+    return makeNode(.list, lists.count - 1)
   }
 
   private mutating func makeSet(_ items: [Item]) -> Item {
     lists.append(items)
-    return makeNode(.set(lists.count - 1))
+    return makeNode(.set, lists.count - 1)
   }
 
   private mutating func makeDict(_ flat: [Item]) -> Item {
@@ -631,7 +643,7 @@ public struct PickleMachine {
       i += 2
     }
     dicts.append(builder)
-    return makeNode(.dict(dicts.count - 1))
+    return makeNode(.dict, dicts.count - 1)
   }
 
   private mutating func makeObject(
@@ -647,7 +659,7 @@ public struct PickleMachine {
       ObjectBuilder(
         callable: callable, arguments: arguments, keywordArguments: keywordArguments,
         construction: construction))
-    return makeNode(.object(objects.count - 1))
+    return makeNode(.object, objects.count - 1)
   }
 
   private mutating func append<Items: Collection<Item>>(_ items: Items, to target: Item)
@@ -656,31 +668,43 @@ public struct PickleMachine {
     guard target.tag == .node else {
       throw fail(.malformed, "cannot add items to \(kind(target))")
     }
-    switch slots[target.index] {
-    case .list(let index) where opcode != .ADDITEMS, .set(let index) where opcode == .ADDITEMS:
-      lists[index].append(contentsOf: items)
-    case .object(let index):
-      objects[index].appended.append(contentsOf: items)
+    let slot = slots[target.index]
+    switch slot.kind {
+    case .list where opcode != .ADDITEMS, .set where opcode == .ADDITEMS:
+      lists[slot.index].append(contentsOf: items)
+    case .object:
+      objectItems[extra(of: slot.index)].appended.append(contentsOf: items)
     default:
       throw fail(.malformed, "cannot add items to \(kind(target))")
     }
+  }
+
+  /// The index of object `index`'s added items, made on first use.
+  private mutating func extra(of index: Int) -> Int {
+    if objects[index].extra < 0 {
+      objects[index].extra = objectItems.count
+      objectItems.append(ObjectItems())
+    }
+    return objects[index].extra
   }
 
   private mutating func setItems(_ flat: [Item], on target: Item) throws(ReadError) {
     guard target.tag == .node else {
       throw fail(.malformed, "cannot set items on \(kind(target))")
     }
-    switch slots[target.index] {
-    case .dict(let index):
+    let slot = slots[target.index]
+    switch slot.kind {
+    case .dict:
       var i = 0
       while i + 1 < flat.count {
-        dicts[index].set(flat[i], flat[i + 1], pool)
+        dicts[slot.index].set(flat[i], flat[i + 1], pool)
         i += 2
       }
-    case .object(let index):
+    case .object:
+      let extra = extra(of: slot.index)
       var i = 0
       while i + 1 < flat.count {
-        objects[index].items.set(flat[i], flat[i + 1], pool)
+        objectItems[extra].items.set(flat[i], flat[i + 1], pool)
         i += 2
       }
     default:
@@ -718,32 +742,28 @@ public struct PickleMachine {
       return start..<entries.count
     }
     for slot in slots {
-      switch slot {
-      case .bytearray(let index): nodes.append(.init(kind: .bytearray, start: index, count: 0))
-      case .tuple(let start, let count): nodes.append(.init(kind: .tuple, start: start, count: count))
-      case .persistentID(let pid):
-        nodes.append(.init(kind: .persistentID, start: items.count, count: 1))
-        items.append(pid)
-      case .list(let index), .set(let index), .frozenset(let index):
-        let kind: PickleStore.Kind =
-          switch slot {
-          case .list: .list
-          case .set: .set
-          default: .frozenset
-          }
-        let range = appendItems(lists[index])
-        nodes.append(.init(kind: kind, start: range.lowerBound, count: range.count))
-      case .dict(let index):
-        let range = appendEntries(dicts[index].entries)
+      switch slot.kind {
+      case .tuple, .persistentID, .bytearray:
+        nodes.append(.init(kind: slot.kind, start: slot.index, count: slot.count))
+      case .list, .set, .frozenset:
+        let range = appendItems(lists[slot.index])
+        nodes.append(.init(kind: slot.kind, start: range.lowerBound, count: range.count))
+      case .dict:
+        let range = appendEntries(dicts[slot.index].entries)
         nodes.append(.init(kind: .dict, start: range.lowerBound, count: range.count / 2))
-      case .object(let index):
-        let built = objects[index]
+      case .object:
+        let built = objects[slot.index]
+        var appended = items.count..<items.count
+        var added = entries.count..<entries.count
+        if built.extra >= 0 {
+          appended = appendItems(objectItems[built.extra].appended)
+          added = appendEntries(objectItems[built.extra].items.entries)
+        }
         records.append(
           PickleStore.Object(
             callable: built.callable, arguments: built.arguments,
             keywordArguments: built.keywordArguments, construction: built.construction,
-            state: built.state, appended: appendItems(built.appended),
-            entries: appendEntries(built.items.entries)))
+            state: built.state, appended: appended, entries: added))
         nodes.append(.init(kind: .object, start: records.count - 1, count: 0))
       }
     }

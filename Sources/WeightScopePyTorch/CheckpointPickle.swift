@@ -44,13 +44,15 @@ public enum CheckpointPickle {
         let named = root.path.isEmpty ? root.className : "\(root.className) at \(root.path)"
         contents.facts.append(FileFact("modules", "\(walker.modules.count), root \(named)"))
       }
-      var firstOnStorage: [String: String] = [:]
+      var owners = StorageOwners()
+      contents.tensors.reserveCapacity(walker.tensors.count)  // Tensors already found.
       for found in walker.tensors {
         var tensor = try resolve(found, storages: storages)
-        if let earlier = firstOnStorage[found.rebuild.storageKey] {
-          tensor.sharedWith = earlier
-        } else {
-          firstOnStorage[found.rebuild.storageKey] = tensor.name
+        let position = contents.tensors.count
+        if let earlier = owners.first(on: found.rebuild.storageKey, tensor: position),
+          contents.tensors.indices.contains(earlier)
+        {
+          tensor.sharedWith = contents.tensors[earlier].name
         }
         contents.tensors.append(tensor)
         contents.requiresGrad.append(found.rebuild.requiresGrad)
