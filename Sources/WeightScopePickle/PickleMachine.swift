@@ -99,6 +99,16 @@ public struct PickleMachine {
   private init(reader: ByteReader, limits: Limits) {
     self.reader = reader
     self.limits = limits
+    // Room from the pickle's own size (never from a count it declares), at the densities a
+    // `torch.save` pickle has: growing arrays of millions of items by doubling would copy each
+    // into fresh pages several times. Capped, so that a huge pickle reserves a bounded amount.
+    let bytes = min(reader.remaining, 1 << 26)
+    tupleItems.reserveCapacity(bytes / 6)
+    slots.reserveCapacity(bytes / 12)
+    slotOffsets.reserveCapacity(bytes / 12)
+    memo.reserveCapacity(bytes / 10)
+    pool.reserveCapacity(bytes / 40)
+    objects.reserveCapacity(bytes / 40)
   }
 
   // MARK: Running
@@ -727,6 +737,17 @@ public struct PickleMachine {
   private mutating func finishedStore() -> PickleStore {
     var items = Self.take(&tupleItems, leaving: [])
     var entries: [Item] = []
+    // Room for everything appended below, counted from what the machine holds.
+    var moreItems = 0
+    for list in lists { moreItems += list.count }
+    var moreEntries = 0
+    for dict in dicts { moreEntries += dict.entries.count }
+    for added in objectItems {
+      moreItems += added.appended.count
+      moreEntries += added.items.entries.count
+    }
+    items.reserveCapacity(items.count + moreItems)
+    entries.reserveCapacity(moreEntries)
     var nodes: [PickleStore.Node] = []
     nodes.reserveCapacity(slots.count)  // Bounded by opcodes executed, not by a count in the file.
     var records: [PickleStore.Object] = []
