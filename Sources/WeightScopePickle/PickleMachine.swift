@@ -47,14 +47,11 @@ public struct PickleMachine {
 
   private typealias Item = PickleItem
 
-  /// A node while the pickle runs: tuples and persistent ids as a range of `tupleItems`,
-  /// bytearrays by index, and the mutable kinds (lists, sets, frozensets, dicts, objects) by
-  /// index into their builders, which can change in place (APPENDS on a long list stays linear).
-  private struct Slot {
-    var kind: PickleStore.Kind
-    var index: Int
-    var count: Int
-  }
+  /// A node while the pickle runs, in the store's own form: tuples and persistent ids as a
+  /// range of `tupleItems`, bytearrays by index; the mutable kinds (lists, sets, frozensets,
+  /// dicts, objects) hold the index of their builder, which can change in place (APPENDS on a
+  /// long list stays linear), until the store is made.
+  private typealias Slot = PickleStore.Node
 
   /// A dict's keys and values (alternating), with the position of each distinct key.
   private struct DictBuilder {
@@ -126,7 +123,7 @@ public struct PickleMachine {
           "more than \(limits.pickleOpcodes) opcodes (Limits.pickleOpcodes)", context: "opcode")
       }
       let byte = try reader.readUInt8("opcode")
-      guard let next = PickleOpcode(rawValue: byte) else {
+      guard let next = PickleOpcode(byte: byte) else {
         throw ReadError(
           .malformed, at: opcodeOffset,
           "unknown opcode \(printable([byte])) (\(hex(Int(byte))))", context: "opcode")
@@ -395,7 +392,7 @@ public struct PickleMachine {
       guard target.tag == .node, slots[target.index].kind == .object else {
         throw fail(.unsupported, "BUILD on \(kind(target)); only objects made by a call take state")
       }
-      objects[slots[target.index].index].state = state
+      objects[slots[target.index].start].state = state
     case .PERSID:
       let line = try readLine("persistent id")
       try push(makePersistentID(pooled(.string(text(line)))))
@@ -605,7 +602,7 @@ public struct PickleMachine {
   }
 
   private mutating func makeNode(_ kind: PickleStore.Kind, _ index: Int, count: Int = 0) -> Item {
-    slots.append(Slot(kind: kind, index: index, count: count))
+    slots.append(Slot(kind: kind, start: index, count: count))
     slotOffsets.append(opcodeOffset)
     return .node(slots.count - 1)
   }
@@ -681,9 +678,9 @@ public struct PickleMachine {
     let slot = slots[target.index]
     switch slot.kind {
     case .list where opcode != .ADDITEMS, .set where opcode == .ADDITEMS:
-      lists[slot.index].append(contentsOf: items)
+      lists[slot.start].append(contentsOf: items)
     case .object:
-      objectItems[extra(of: slot.index)].appended.append(contentsOf: items)
+      objectItems[extra(of: slot.start)].appended.append(contentsOf: items)
     default:
       throw fail(.malformed, "cannot add items to \(kind(target))")
     }
@@ -707,11 +704,11 @@ public struct PickleMachine {
     case .dict:
       var i = 0
       while i + 1 < flat.count {
-        dicts[slot.index].set(flat[i], flat[i + 1], pool)
+        dicts[slot.start].set(flat[i], flat[i + 1], pool)
         i += 2
       }
     case .object:
-      let extra = extra(of: slot.index)
+      let extra = extra(of: slot.start)
       var i = 0
       while i + 1 < flat.count {
         objectItems[extra].items.set(flat[i], flat[i + 1], pool)
@@ -748,8 +745,7 @@ public struct PickleMachine {
     }
     items.reserveCapacity(items.count + moreItems)
     entries.reserveCapacity(moreEntries)
-    var nodes: [PickleStore.Node] = []
-    nodes.reserveCapacity(slots.count)  // Bounded by opcodes executed, not by a count in the file.
+    var nodes = Self.take(&slots, leaving: [])
     var records: [PickleStore.Object] = []
     records.reserveCapacity(objects.count)
     func appendItems(_ more: [Item]) -> Range<Int> {
@@ -762,18 +758,22 @@ public struct PickleMachine {
       entries.append(contentsOf: more)
       return start..<entries.count
     }
-    for slot in slots {
-      switch slot.kind {
+    // Tuples, persistent ids and bytearrays are final already; the others get their ranges.
+    for position in nodes.indices {
+      let builder = nodes[position].start
+      switch nodes[position].kind {
       case .tuple, .persistentID, .bytearray:
-        nodes.append(.init(kind: slot.kind, start: slot.index, count: slot.count))
+        continue
       case .list, .set, .frozenset:
-        let range = appendItems(lists[slot.index])
-        nodes.append(.init(kind: slot.kind, start: range.lowerBound, count: range.count))
+        let range = appendItems(lists[builder])
+        nodes[position].start = range.lowerBound
+        nodes[position].count = range.count
       case .dict:
-        let range = appendEntries(dicts[slot.index].entries)
-        nodes.append(.init(kind: .dict, start: range.lowerBound, count: range.count / 2))
+        let range = appendEntries(dicts[builder].entries)
+        nodes[position].start = range.lowerBound
+        nodes[position].count = range.count / 2
       case .object:
-        let built = objects[slot.index]
+        let built = objects[builder]
         var appended = items.count..<items.count
         var added = entries.count..<entries.count
         if built.extra >= 0 {
@@ -785,7 +785,8 @@ public struct PickleMachine {
             callable: built.callable, arguments: built.arguments,
             keywordArguments: built.keywordArguments, construction: built.construction,
             state: built.state, appended: appended, entries: added))
-        nodes.append(.init(kind: .object, start: records.count - 1, count: 0))
+        nodes[position].start = records.count - 1
+        nodes[position].count = 0
       }
     }
     return PickleStore(
