@@ -20,25 +20,28 @@ public struct PickleMachine {
 
   private var reader: ByteReader
   private let limits: Limits
-  private var stack: [Item] = []
+  private let stack: PlainBuffer<Item>
   /// Stack heights at each open MARK.
   private var marks: [Int] = []
   /// The memo: dense indices (what every pickler writes) in an array, others in a dictionary.
-  private var memo: [Item] = []
+  private let memo: PlainBuffer<Item>
   private var sparseMemo: [Int: Item] = [:]
   private var memoCount = 0
   /// Scalars that carry storage (str, bytes, big ints, globals), made once and referred to by
   /// index, so that the stack and the memo hold only plain words.
   private var pool: [PickleValue] = []
   /// The items of every tuple, one after another; a tuple slot names its range.
-  private var tupleItems: [Item] = []
-  private var slots: [Slot] = []
-  private var slotOffsets: [Int] = []
+  private let tupleItems: PlainBuffer<Item>
+  private let slots: PlainBuffer<Slot>
+  private let slotOffsets: PlainBuffer<Int>
   private var bytearrays: [[UInt8]] = []
   /// Lists, sets and frozensets: their items change while the pickle runs.
   private var lists: [[Item]] = []
   private var dicts: [DictBuilder] = []
-  private var objects: [ObjectBuilder] = []
+  /// Calls, in the store's own form; their appended and set items are ranged at the end.
+  private var objects: [PickleStore.Object] = []
+  /// Index into `objectItems` of the objects that APPEND or SETITEM added something to.
+  private var objectExtras: [Int: Int] = [:]
   private var globals: [PickleGlobalUse] = []
   private var protocolVersion = 0
   private var opcodeCount = 0
@@ -75,16 +78,6 @@ public struct PickleMachine {
     }
   }
 
-  private struct ObjectBuilder {
-    var callable: Item
-    var arguments: Item
-    var keywordArguments: Item?
-    var construction: PickleConstruction
-    var state: Item?
-    /// Index into `objectItems` once APPEND or SETITEM has added something; -1 before.
-    var extra = -1
-  }
-
   /// What APPEND/APPENDS and SETITEM/SETITEMS added to an object: most objects get nothing.
   private struct ObjectItems {
     var appended: [Item] = []
@@ -100,10 +93,11 @@ public struct PickleMachine {
     // `torch.save` pickle has: growing arrays of millions of items by doubling would copy each
     // into fresh pages several times. Capped, so that a huge pickle reserves a bounded amount.
     let bytes = min(reader.remaining, 1 << 26)
-    tupleItems.reserveCapacity(bytes / 6)
-    slots.reserveCapacity(bytes / 12)
-    slotOffsets.reserveCapacity(bytes / 12)
-    memo.reserveCapacity(bytes / 10)
+    stack = PlainBuffer(capacity: 64)
+    tupleItems = PlainBuffer(capacity: bytes / 6)
+    slots = PlainBuffer(capacity: bytes / 12)
+    slotOffsets = PlainBuffer(capacity: bytes / 12)
+    memo = PlainBuffer(capacity: bytes / 10)
     pool.reserveCapacity(bytes / 40)
     objects.reserveCapacity(bytes / 40)
   }
@@ -377,7 +371,7 @@ public struct PickleMachine {
       guard start < stack.count else { throw fail(.malformed, "OBJ without a class") }
       let cls = stack[start]
       let arguments = makeTuple(from: start + 1)
-      stack.removeLast()
+      _ = stack.popLast()
       try push(makeObject(callable: cls, arguments: arguments, construction: .obj))
     case .INST:
       let module = try readLine("module name")
@@ -441,8 +435,8 @@ public struct PickleMachine {
   private mutating func popMarkItems() throws(ReadError) -> [Item] {
     let start = try popMark()
     guard start < stack.count else { return [] }
-    let items = Array(stack[start...])
-    stack.removeLast(stack.count - start)
+    let items = stack.array(start..<stack.count)
+    stack.truncate(to: start)
     return items
   }
 
@@ -626,9 +620,8 @@ public struct PickleMachine {
     let begin = tupleItems.count
     let top = stack.count
     guard start < top else { return makeNode(.tuple, begin, count: 0) }
-    tupleItems.append(contentsOf: stack[start..<top])
-    // Taken off one by one: cheaper than a ranged removal for the few items a tuple has.
-    while stack.count > start { stack.removeLast() }
+    tupleItems.append(from: stack, start..<top)
+    stack.truncate(to: start)
     return makeNode(.tuple, begin, count: top - start)
   }
 
@@ -663,9 +656,9 @@ public struct PickleMachine {
       globals[use].called = true
     }
     objects.append(
-      ObjectBuilder(
+      PickleStore.Object(
         callable: callable, arguments: arguments, keywordArguments: keywordArguments,
-        construction: construction))
+        construction: construction, state: nil, appended: 0..<0, entries: 0..<0))
     return makeNode(.object, objects.count - 1)
   }
 
@@ -688,11 +681,10 @@ public struct PickleMachine {
 
   /// The index of object `index`'s added items, made on first use.
   private mutating func extra(of index: Int) -> Int {
-    if objects[index].extra < 0 {
-      objects[index].extra = objectItems.count
-      objectItems.append(ObjectItems())
-    }
-    return objects[index].extra
+    if let known = objectExtras[index] { return known }
+    objectExtras[index] = objectItems.count
+    objectItems.append(ObjectItems())
+    return objectItems.count - 1
   }
 
   private mutating func setItems(_ flat: [Item], on target: Item) throws(ReadError) {
@@ -732,22 +724,15 @@ public struct PickleMachine {
   /// The finished nodes, flat: tuples keep their items where they are, lists, sets and
   /// objects' parts are appended after them. The builders are moved out: the machine ends here.
   private mutating func finishedStore() -> PickleStore {
-    var items = Self.take(&tupleItems, leaving: [])
+    // Tuples' and persistent ids' items stay where they are; the rest follow them.
+    let items = tupleItems
     var entries: [Item] = []
     // Room for everything appended below, counted from what the machine holds.
-    var moreItems = 0
-    for list in lists { moreItems += list.count }
     var moreEntries = 0
     for dict in dicts { moreEntries += dict.entries.count }
-    for added in objectItems {
-      moreItems += added.appended.count
-      moreEntries += added.items.entries.count
-    }
-    items.reserveCapacity(items.count + moreItems)
+    for added in objectItems { moreEntries += added.items.entries.count }
     entries.reserveCapacity(moreEntries)
-    var nodes = Self.take(&slots, leaving: [])
-    var records: [PickleStore.Object] = []
-    records.reserveCapacity(objects.count)
+    let nodes = slots
     func appendItems(_ more: [Item]) -> Range<Int> {
       let start = items.count
       items.append(contentsOf: more)
@@ -758,41 +743,43 @@ public struct PickleMachine {
       entries.append(contentsOf: more)
       return start..<entries.count
     }
+    let extras = objectExtras.sorted { $0.key < $1.key }
+    var nextExtra = 0
     // Tuples, persistent ids and bytearrays are final already; the others get their ranges.
     for position in nodes.indices {
-      let builder = nodes[position].start
-      switch nodes[position].kind {
+      var node = nodes[position]
+      let builder = node.start
+      switch node.kind {
       case .tuple, .persistentID, .bytearray:
         continue
       case .list, .set, .frozenset:
         let range = appendItems(lists[builder])
-        nodes[position].start = range.lowerBound
-        nodes[position].count = range.count
+        node.start = range.lowerBound
+        node.count = range.count
       case .dict:
         let range = appendEntries(dicts[builder].entries)
-        nodes[position].start = range.lowerBound
-        nodes[position].count = range.count / 2
+        node.start = range.lowerBound
+        node.count = range.count / 2
       case .object:
-        let built = objects[builder]
+        // Every object's ranges start empty at the end of what exists, as a view expects.
         var appended = items.count..<items.count
         var added = entries.count..<entries.count
-        if built.extra >= 0 {
-          appended = appendItems(objectItems[built.extra].appended)
-          added = appendEntries(objectItems[built.extra].items.entries)
+        // Objects come in the order they were made, as do the sorted extras.
+        if nextExtra < extras.count, extras[nextExtra].key == builder {
+          let extra = extras[nextExtra].value
+          appended = appendItems(objectItems[extra].appended)
+          added = appendEntries(objectItems[extra].items.entries)
+          nextExtra += 1
         }
-        records.append(
-          PickleStore.Object(
-            callable: built.callable, arguments: built.arguments,
-            keywordArguments: built.keywordArguments, construction: built.construction,
-            state: built.state, appended: appended, entries: added))
-        nodes[position].start = records.count - 1
-        nodes[position].count = 0
+        objects[builder].appended = appended
+        objects[builder].entries = added
       }
+      nodes[position] = node
     }
     return PickleStore(
       pool: Self.take(&pool, leaving: []), items: items, entries: entries, nodes: nodes,
-      objects: records, bytearrays: Self.take(&bytearrays, leaving: []),
-      offsets: Self.take(&slotOffsets, leaving: []))
+      objects: Self.take(&objects, leaving: []), bytearrays: Self.take(&bytearrays, leaving: []),
+      offsets: slotOffsets)
   }
 
   private static func take<Element>(_ element: inout Element, leaving empty: Element) -> Element {

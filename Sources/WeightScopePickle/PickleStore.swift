@@ -30,18 +30,18 @@ final class PickleStore: Sendable {
   }
 
   let pool: [PickleValue]
-  let items: [PickleItem]
+  let items: PlainBuffer<PickleItem>
   /// Keys and values, alternating.
   let entries: [PickleItem]
-  let nodes: [Node]
+  let nodes: PlainBuffer<Node>
   let objects: [Object]
   let bytearrays: [[UInt8]]
   /// Offset of the opcode that made each node (parallel to ``nodes``).
-  let offsets: [Int]
+  let offsets: PlainBuffer<Int>
 
   init(
-    pool: [PickleValue], items: [PickleItem], entries: [PickleItem], nodes: [Node],
-    objects: [Object], bytearrays: [[UInt8]], offsets: [Int]
+    pool: [PickleValue], items: PlainBuffer<PickleItem>, entries: [PickleItem],
+    nodes: PlainBuffer<Node>, objects: [Object], bytearrays: [[UInt8]], offsets: PlainBuffer<Int>
   ) {
     self.pool = pool
     self.items = items
@@ -53,7 +53,8 @@ final class PickleStore: Sendable {
   }
 
   static let empty = PickleStore(
-    pool: [], items: [], entries: [], nodes: [], objects: [], bytearrays: [], offsets: [])
+    pool: [], items: PlainBuffer(), entries: [], nodes: PlainBuffer(), objects: [], bytearrays: [],
+    offsets: PlainBuffer())
 
   func value(_ item: PickleItem) -> PickleValue { item.value(pool) }
 

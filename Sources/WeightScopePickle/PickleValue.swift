@@ -162,7 +162,7 @@ public struct PickleDocument: Sendable, Equatable {
   public var nodes: Nodes { Nodes(store: store) }
 
   /// Offset of the opcode that made each node (parallel to ``nodes``).
-  public var nodeOffsets: [Int] { store.offsets }
+  public var nodeOffsets: [Int] { store.offsets.array() }
 
   /// The node `id` names; ``PickleNode/pending`` for an id that is not in this document.
   public subscript(id: PickleNodeID) -> PickleNode { store.node(id.index) }

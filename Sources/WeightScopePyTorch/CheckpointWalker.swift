@@ -37,6 +37,9 @@ struct CheckpointWalker {
     self.limits = limits
     walked = Array(repeating: false, count: document.nodes.count)
     rebuildSlots = Array(repeating: 0, count: document.nodes.count)
+    // A saved tensor takes at least a rebuild call, its argument tuple, a persistent id and
+    // its tuple: room for the most tensors the nodes can hold, so the list never regrows.
+    tensors.reserveCapacity(document.nodes.count / 4)
   }
 
   mutating func walk(
