@@ -13,6 +13,8 @@ let package = Package(
   targets: [
     // zlib, from the system (Debian: zlib1g-dev).
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    // glibc's malloc tuning (malloc.h), set once by the executable.
+    .systemLibrary(name: "CMalloc"),
 
     // Bytes, errors and limits shared by every reader.
     .target(name: "WeightScopeCore"),
@@ -66,7 +68,7 @@ let package = Package(
     // and loading and relocating the runtime's shared libraries costs about a millisecond and
     // 3 MiB of resident memory at every run.
     .executableTarget(
-      name: "weightscope", dependencies: ["WeightScopeCommands"],
+      name: "weightscope", dependencies: ["WeightScopeCommands", "CMalloc"],
       linkerSettings: [
         .unsafeFlags(
           [
