@@ -3,15 +3,15 @@
 ///
 /// Plain words only: copying one costs no reference counting, and a document of millions of
 /// them is freed in one step.
-struct PickleItem: Sendable, Equatable {
-  enum Tag: UInt8, Sendable {
+@usableFromInline struct PickleItem: Sendable, Equatable, BitwiseCopyable {
+  @usableFromInline enum Tag: UInt8, Sendable, BitwiseCopyable {
     case none, bool, int, float, pooled, node
     /// A memo index never written.
     case absent
   }
 
-  var tag: Tag
-  var payload: Int64
+  @usableFromInline var tag: Tag
+  @usableFromInline var payload: Int64
 
   static let none = PickleItem(tag: .none, payload: 0)
   static let absent = PickleItem(tag: .absent, payload: 0)
@@ -22,10 +22,10 @@ struct PickleItem: Sendable, Equatable {
   }
   static func node(_ index: Int) -> PickleItem { PickleItem(tag: .node, payload: Int64(index)) }
   static func pooled(_ index: Int) -> PickleItem { PickleItem(tag: .pooled, payload: Int64(index)) }
-  var index: Int { Int(truncatingIfNeeded: payload) }
+  @inlinable var index: Int { Int(truncatingIfNeeded: payload) }
 
   /// The value this item stands for; `pool` holds the values that carry storage.
-  func value(_ pool: [PickleValue]) -> PickleValue {
+  @inlinable func value(_ pool: [PickleValue]) -> PickleValue {
     switch tag {
     case .none, .absent: return .none
     case .bool: return .bool(payload != 0)

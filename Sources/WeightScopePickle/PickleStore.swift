@@ -4,40 +4,40 @@
 /// Built once by ``PickleMachine`` and never changed; the views (``PickleValues``,
 /// ``PickleDictEntries``, ``PickleObject``) share it, so reading a node allocates nothing and
 /// freeing a document of a million nodes frees a handful of arrays.
-final class PickleStore: Sendable {
-  enum Kind: UInt8, Sendable {
+@usableFromInline final class PickleStore: Sendable {
+  @usableFromInline enum Kind: UInt8, Sendable, BitwiseCopyable {
     case tuple, list, dict, set, frozenset, bytearray, object, persistentID
   }
 
   /// One node: for sequences a range of ``items``, for dicts a range of ``entries`` (pairs),
   /// for objects an index into ``objects``, for bytearrays an index into ``bytearrays``, for a
   /// persistent id the one item at `start` in ``items``.
-  struct Node: Sendable {
-    var kind: Kind
-    var start: Int
-    var count: Int
+  @usableFromInline struct Node: Sendable, BitwiseCopyable {
+    @usableFromInline var kind: Kind
+    @usableFromInline var start: Int
+    @usableFromInline var count: Int
   }
 
   /// A call: its parts as items, its appended items and set items as ranges.
-  struct Object: Sendable {
-    var callable: PickleItem
-    var arguments: PickleItem
-    var keywordArguments: PickleItem?
-    var construction: PickleConstruction
-    var state: PickleItem?
-    var appended: Range<Int>
-    var entries: Range<Int>
+  @usableFromInline struct Object: Sendable {
+    @usableFromInline var callable: PickleItem
+    @usableFromInline var arguments: PickleItem
+    @usableFromInline var keywordArguments: PickleItem?
+    @usableFromInline var construction: PickleConstruction
+    @usableFromInline var state: PickleItem?
+    @usableFromInline var appended: Range<Int>
+    @usableFromInline var entries: Range<Int>
   }
 
-  let pool: [PickleValue]
-  let items: PlainBuffer<PickleItem>
+  @usableFromInline let pool: [PickleValue]
+  @usableFromInline let items: PlainBuffer<PickleItem>
   /// Keys and values, alternating.
-  let entries: [PickleItem]
-  let nodes: PlainBuffer<Node>
-  let objects: [Object]
+  @usableFromInline let entries: [PickleItem]
+  @usableFromInline let nodes: PlainBuffer<Node>
+  @usableFromInline let objects: [Object]
   let bytearrays: [[UInt8]]
   /// Offset of the opcode that made each node (parallel to ``nodes``).
-  let offsets: PlainBuffer<Int>
+  @usableFromInline let offsets: PlainBuffer<Int>
 
   init(
     pool: [PickleValue], items: PlainBuffer<PickleItem>, entries: [PickleItem],
@@ -56,10 +56,10 @@ final class PickleStore: Sendable {
     pool: [], items: PlainBuffer(), entries: [], nodes: PlainBuffer(), objects: [], bytearrays: [],
     offsets: PlainBuffer())
 
-  func value(_ item: PickleItem) -> PickleValue { item.value(pool) }
+  @inlinable func value(_ item: PickleItem) -> PickleValue { item.value(pool) }
 
   /// The node at `index` as the public enum of views; ``PickleNode/pending`` when out of range.
-  func node(_ index: Int) -> PickleNode {
+  @usableFromInline func node(_ index: Int) -> PickleNode {
     guard nodes.indices.contains(index) else { return .pending }
     let node = nodes[index]
     switch node.kind {
@@ -80,11 +80,11 @@ final class PickleStore: Sendable {
 
 /// The items of a tuple, list or set in a ``PickleDocument``: a view, not a copy.
 public struct PickleValues: RandomAccessCollection, Sendable, Equatable, CustomStringConvertible {
-  let store: PickleStore
-  let start: Int
+  @usableFromInline let store: PickleStore
+  @usableFromInline let start: Int
   public let count: Int
 
-  init(_ store: PickleStore, _ start: Int, _ count: Int) {
+  @inlinable init(_ store: PickleStore, _ start: Int, _ count: Int) {
     self.store = store
     self.start = start
     self.count = count
@@ -93,10 +93,10 @@ public struct PickleValues: RandomAccessCollection, Sendable, Equatable, CustomS
   /// No items.
   public static var empty: PickleValues { PickleValues(.empty, 0, 0) }
 
-  public var startIndex: Int { 0 }
-  public var endIndex: Int { count }
+  @inlinable public var startIndex: Int { 0 }
+  @inlinable public var endIndex: Int { count }
 
-  public subscript(position: Int) -> PickleValue {
+  @inlinable public subscript(position: Int) -> PickleValue {
     precondition(position >= 0 && position < count, "PickleValues index out of range")
     return store.value(store.items[start + position])
   }
@@ -108,21 +108,21 @@ public struct PickleValues: RandomAccessCollection, Sendable, Equatable, CustomS
 
 /// The entries of a dict, or the items SETITEMS set on an object, in insertion order: a view.
 public struct PickleDictEntries: RandomAccessCollection, Sendable, Equatable {
-  let store: PickleStore
+  @usableFromInline let store: PickleStore
   /// Index of the first key in ``PickleStore/entries``.
-  let start: Int
+  @usableFromInline let start: Int
   public let count: Int
 
-  init(_ store: PickleStore, _ start: Int, _ count: Int) {
+  @inlinable init(_ store: PickleStore, _ start: Int, _ count: Int) {
     self.store = store
     self.start = start
     self.count = count
   }
 
-  public var startIndex: Int { 0 }
-  public var endIndex: Int { count }
+  @inlinable public var startIndex: Int { 0 }
+  @inlinable public var endIndex: Int { count }
 
-  public subscript(position: Int) -> PickleDictEntry {
+  @inlinable public subscript(position: Int) -> PickleDictEntry {
     precondition(position >= 0 && position < count, "PickleDictEntries index out of range")
     let at = start + 2 * position
     return PickleDictEntry(key: store.value(store.entries[at]), value: store.value(store.entries[at + 1]))
@@ -133,20 +133,20 @@ public struct PickleDictEntries: RandomAccessCollection, Sendable, Equatable {
 
 /// What a call in the pickle would have built: never built, only described.
 public struct PickleObject: Sendable, Equatable {
-  let store: PickleStore
-  let index: Int
+  @usableFromInline let store: PickleStore
+  @usableFromInline let index: Int
 
-  init(_ store: PickleStore, _ index: Int) {
+  @inlinable init(_ store: PickleStore, _ index: Int) {
     self.store = store
     self.index = index
   }
 
-  private var record: PickleStore.Object { store.objects[index] }
+  @inlinable var record: PickleStore.Object { store.objects[index] }
 
   /// The callable: usually a ``PickleValue/global(_:use:)``.
-  public var callable: PickleValue { store.value(record.callable) }
+  @inlinable public var callable: PickleValue { store.value(record.callable) }
   /// Positional arguments (a tuple node for REDUCE and NEWOBJ).
-  public var arguments: PickleValue { store.value(record.arguments) }
+  @inlinable public var arguments: PickleValue { store.value(record.arguments) }
   /// Keyword arguments (NEWOBJ_EX only).
   public var keywordArguments: PickleValue? { record.keywordArguments.map { store.value($0) } }
   public var construction: PickleConstruction { record.construction }
@@ -164,7 +164,7 @@ public struct PickleObject: Sendable, Equatable {
   }
 
   /// The callable's name, when it is a global.
-  public var callableGlobal: PickleGlobal? {
+  @inlinable public var callableGlobal: PickleGlobal? {
     let callable = record.callable
     guard callable.tag == .pooled, store.pool.indices.contains(callable.index),
       case .global(let global, _) = store.pool[callable.index]

@@ -138,7 +138,7 @@ public struct PickleDocument: Sendable, Equatable {
   public var endOffset: Int
   /// Opcodes executed.
   public var opcodeCount: Int
-  let store: PickleStore
+  @usableFromInline let store: PickleStore
 
   init(
     root: PickleValue, store: PickleStore, globals: [PickleGlobalUse], protocolVersion: Int,
@@ -165,22 +165,22 @@ public struct PickleDocument: Sendable, Equatable {
   public var nodeOffsets: [Int] { store.offsets.array() }
 
   /// The node `id` names; ``PickleNode/pending`` for an id that is not in this document.
-  public subscript(id: PickleNodeID) -> PickleNode { store.node(id.index) }
+  @inlinable public subscript(id: PickleNodeID) -> PickleNode { store.node(id.index) }
 
   /// The node `value` refers to, or nil for a scalar.
-  public func node(_ value: PickleValue) -> PickleNode? {
+  @inlinable public func node(_ value: PickleValue) -> PickleNode? {
     guard case .node(let id) = value else { return nil }
     return self[id]
   }
 
   /// Offset of the opcode that made the node `value` refers to.
-  public func offset(of value: PickleValue) -> Int? {
+  @inlinable public func offset(of value: PickleValue) -> Int? {
     guard case .node(let id) = value, store.offsets.indices.contains(id.index) else { return nil }
     return store.offsets[id.index]
   }
 
   /// The elements of a tuple or list node, or nil.
-  public func sequence(_ value: PickleValue) -> PickleValues? {
+  @inlinable public func sequence(_ value: PickleValue) -> PickleValues? {
     guard case .node(let id) = value, store.nodes.indices.contains(id.index) else { return nil }
     let node = store.nodes[id.index]
     guard node.kind == .tuple || node.kind == .list else { return nil }
@@ -188,7 +188,7 @@ public struct PickleDocument: Sendable, Equatable {
   }
 
   /// The object node `value` refers to, or nil.
-  public func object(_ value: PickleValue) -> PickleObject? {
+  @inlinable public func object(_ value: PickleValue) -> PickleObject? {
     guard case .node(let id) = value, store.nodes.indices.contains(id.index) else { return nil }
     let node = store.nodes[id.index]
     guard node.kind == .object, store.objects.indices.contains(node.start) else { return nil }
@@ -196,7 +196,7 @@ public struct PickleDocument: Sendable, Equatable {
   }
 
   /// The value of the persistent id node `value` refers to, or nil.
-  public func persistentID(_ value: PickleValue) -> PickleValue? {
+  @inlinable public func persistentID(_ value: PickleValue) -> PickleValue? {
     guard case .node(let id) = value, store.nodes.indices.contains(id.index) else { return nil }
     let node = store.nodes[id.index]
     guard node.kind == .persistentID, store.items.indices.contains(node.start) else { return nil }
