@@ -25,11 +25,10 @@ struct CheckpointWalker {
   var modules: [ModuleInfo] = []
   /// The class global of each of ``modules``, for reading TorchScript class headers.
   var moduleClasses: [PickleGlobal] = []
-  /// Per pickle node: whether the walk has entered it, and its tensor rebuild (`rebuilds`
+  /// Per pickle node: whether the walk has entered it, and the tensor found on it (`tensors`
   /// index + 2), 1 when it is known not to be a tensor, 0 when not yet looked at.
   private var walked: [Bool]
   private var rebuildSlots: [Int32]
-  private var rebuilds: [TensorRebuild] = []
   private var rebuildCache = TensorRebuild.Cache()
 
   init(document: PickleDocument, limits: Limits) {
@@ -66,6 +65,12 @@ struct CheckpointWalker {
         FoundTensor(
           name: name.isEmpty ? "tensor" : name, rebuild: rebuild, section: section,
           declaredParameter: declared))
+      // A second name for this node (tied weights) reads the rebuild from there.
+      if rebuildSlots.indices.contains(id.index), rebuildSlots[id.index] == 0,
+        tensors.count < Int(Int32.max) - 2
+      {
+        rebuildSlots[id.index] = Int32(tensors.count - 1 + 2)
+      }
       return
     }
     if walked.indices.contains(id.index) {
@@ -162,7 +167,8 @@ struct CheckpointWalker {
     }
   }
 
-  /// The rebuild call `value` is, parsed once per node.
+  /// The rebuild call `value` is: parsed once per node that is not a tensor or is one the walk
+  /// has listed; nodes only tested (module attributes) are parsed again when walked.
   mutating func tensor(_ value: PickleValue, name: String) throws(ReadError)
     -> TensorRebuild?
   {
@@ -171,18 +177,11 @@ struct CheckpointWalker {
     if cacheable {
       let slot = Int(rebuildSlots[id.index])
       if slot == 1 { return nil }
-      if slot >= 2, rebuilds.indices.contains(slot - 2) { return rebuilds[slot - 2] }
+      if slot >= 2, tensors.indices.contains(slot - 2) { return tensors[slot - 2].rebuild }
     }
     do {
       let rebuild = try TensorRebuild(value, in: document, limits: limits, cache: &rebuildCache)
-      if cacheable {
-        if let rebuild, rebuilds.count < Int(Int32.max) - 2 {
-          rebuildSlots[id.index] = Int32(rebuilds.count + 2)
-          rebuilds.append(rebuild)
-        } else if rebuild == nil {
-          rebuildSlots[id.index] = 1
-        }
-      }
+      if cacheable, rebuild == nil { rebuildSlots[id.index] = 1 }
       return rebuild
     } catch {
       throw error.within("tensor \(name)")

@@ -57,8 +57,23 @@ struct TensorRebuild: Equatable {
     private var lastFunction: (use: Int, function: Function?)?
     private var storages: [Int: DType??] = [:]
     private var lastStorage: (use: Int, dtype: DType??)?
+    /// The last size and stride read: neighbouring tensors often share them, and then share
+    /// one array instead of allocating another.
+    private var recent: [[Int]] = [[], []]
 
     init() {}
+
+    /// The last integers read for `slot` (0 size, 1 stride) when `items` holds the same ones.
+    func recent(_ slot: Int, matching items: PickleValues) -> [Int]? {
+      let known = recent[slot]
+      guard known.count == items.count, !known.isEmpty else { return nil }
+      for (number, item) in zip(known, items) {
+        guard case .int(let value) = item, Int(value) == number else { return nil }
+      }
+      return known
+    }
+
+    mutating func remember(_ numbers: [Int], slot: Int) { recent[slot] = numbers }
 
     mutating func function(_ value: PickleValue) -> Function? {
       guard case .global(let global, let use) = value else { return nil }
@@ -146,8 +161,10 @@ struct TensorRebuild: Equatable {
       }
       // A legacy storage view starts `viewOffset` elements into its root storage.
       let storageOffset = try Int(offsetInView).adding(viewOffset, at: offset, "storage offset")
-      let shape = try Self.integers(arguments[2], "size", in: document, limits: limits, call)
-      let stride = try Self.integers(arguments[3], "stride", in: document, limits: limits, call)
+      let shape = try Self.integers(
+        arguments[2], "size", in: document, limits: limits, cache: &cache, slot: 0, call)
+      let stride = try Self.integers(
+        arguments[3], "stride", in: document, limits: limits, cache: &cache, slot: 1, call)
       guard shape.count == stride.count else { throw fail("size and stride differ in length") }
       guard stride.allSatisfy({ $0 >= 0 }) else { throw fail("negative stride") }
       var requiresGrad = false
@@ -254,7 +271,7 @@ struct TensorRebuild: Equatable {
   /// A tuple of integers (`size`, `stride`), also when wrapped in `torch.Size(...)`.
   private static func integers(
     _ value: PickleValue, _ what: String, in document: PickleDocument, limits: Limits,
-    _ call: Call
+    cache: inout Cache, slot: Int, _ call: Call
   ) throws(ReadError) -> [Int] {
     func fail(_ message: String) -> ReadError { call.fail(message, in: document) }
     var items = document.sequence(value)
@@ -270,6 +287,7 @@ struct TensorRebuild: Equatable {
         .limitExceeded, at: document.offset(of: value),
         "\(what) has \(items.count) dimensions, over \(limits.tensorRank) (Limits.tensorRank)")
     }
+    if let known = cache.recent(slot, matching: items) { return known }
     var numbers: [Int] = []
     numbers.reserveCapacity(items.count)  // Checked against Limits.tensorRank above.
     for item in items {
@@ -278,6 +296,7 @@ struct TensorRebuild: Equatable {
       }
       numbers.append(Int(number))
     }
+    cache.remember(numbers, slot: slot)
     return numbers
   }
 
