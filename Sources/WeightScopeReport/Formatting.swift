@@ -1,12 +1,26 @@
 /// `5853133` -> `5,853,133`.
 func grouped(_ value: Int) -> String {
-  let digits = Array(String(value.magnitude).utf8)
-  var out: [UInt8] = value < 0 ? [UInt8(ascii: "-")] : []
-  for (i, digit) in digits.enumerated() {
-    if i > 0 && (digits.count - i) % 3 == 0 { out.append(UInt8(ascii: ",")) }
-    out.append(digit)
+  // Digits from the right into a fixed buffer: 19 digits, 6 commas and a sign fit in 32.
+  withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
+    var magnitude = value.magnitude
+    var position = buffer.count
+    var digits = 0
+    repeat {
+      if digits > 0 && digits % 3 == 0 {
+        position -= 1
+        buffer[position] = UInt8(ascii: ",")
+      }
+      position -= 1
+      buffer[position] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+      magnitude /= 10
+      digits += 1
+    } while magnitude > 0
+    if value < 0 {
+      position -= 1
+      buffer[position] = UInt8(ascii: "-")
+    }
+    return String(decoding: UnsafeBufferPointer(rebasing: buffer[position...]), as: UTF8.self)
   }
-  return String(decoding: out, as: UTF8.self)
 }
 
 /// `23412544` -> `22.33 MiB`: binary units, two decimals from KiB up.

@@ -59,13 +59,14 @@ public enum TextReport {
       alignments: [.left, .left, .left, .left, .right, .right, .left])
     var hidden = 0
     var hiddenElements = 0
+    let all = analysis.tensors
+    table.rows.reserveCapacity(analysis.layers.count)  // A row per layer, a few with a second.
     for layer in analysis.layers {
       if layer.kind == .constants || layer.kind == .optimizer {
         hidden += 1
         hiddenElements = sum([hiddenElements, layer.constants, layer.optimizerState])
         continue
       }
-      let all = analysis.tensors
       let indices = layer.tensorIndices
       let weight = indices.first { all[$0].role == .weight }.map { shapeText(all[$0].info.shape) }
       let bias = indices.first { all[$0].role == .bias }.map { shapeText(all[$0].info.shape) }

@@ -54,6 +54,10 @@ import Testing
     #expect(grouped(5_853_133) == "5,853,133")
     #expect(grouped(-1_000) == "-1,000")
     #expect(grouped(999) == "999")
+    #expect(grouped(0) == "0")
+    #expect(grouped(1_000) == "1,000")
+    #expect(grouped(Int.max) == "9,223,372,036,854,775,807")
+    #expect(grouped(Int.min) == "-9,223,372,036,854,775,808")
     #expect(shapeText([32, 3, 3, 3]) == "[32, 3, 3, 3]")
     #expect(shapeText([]) == "[]")
   }
