@@ -48,6 +48,38 @@ struct PickleKeyIndex {
     slots = bigger
   }
 
+  /// Whether any hash occurs twice: a radix sort of a copy, then one pass.
+  static func hasRepeats(_ hashes: [UInt64]) -> Bool {
+    if hashes.count < 64 {
+      let sorted = hashes.sorted()
+      return zip(sorted, sorted.dropFirst()).contains { $0 == $1 }
+    }
+    var keys = hashes
+    var scratch = [UInt64](repeating: 0, count: hashes.count)
+    // Eight passes over one byte each, least significant first: stable, so sorted at the end.
+    keys.withUnsafeMutableBufferPointer { keys in
+      scratch.withUnsafeMutableBufferPointer { scratch in
+        var source = keys
+        var target = scratch
+        for pass in 0..<8 {
+          let shift = UInt64(pass * 8)
+          var counts = [Int](repeating: 0, count: 257)
+          for key in source { counts[Int((key >> shift) & 0xff) + 1] += 1 }
+          for digit in 0..<256 { counts[digit + 1] += counts[digit] }
+          for key in source {
+            let digit = Int((key >> shift) & 0xff)
+            target[counts[digit]] = key
+            counts[digit] += 1
+          }
+          swap(&source, &target)
+        }
+        // After an even number of passes the sorted keys are back in `keys`.
+      }
+    }
+    for i in 1..<keys.count where keys[i] == keys[i - 1] { return true }
+    return false
+  }
+
   static func hash(_ key: PickleValue) -> UInt64 {
     switch key {
     case .string(let text):

@@ -58,23 +58,38 @@ public struct PickleMachine {
 
   /// A dict's keys and values (alternating), with the position of each distinct key.
   private struct DictBuilder {
+    /// Keys and values as set, repeated keys included until ``finished(_:)``.
     var entries: [Item] = []
-    var index = PickleKeyIndex()
+    /// The hash of each key set, in order.
+    var hashes: [UInt64] = []
 
     mutating func set(_ key: Item, _ value: Item, _ pool: [PickleValue]) {
-      let keyValue = key.value(pool)
-      let existing: Int?
-      do {
-        // A second reference for the comparison only: released before the array grows.
-        let current = entries
-        existing = index.insert(keyValue) { current[2 * $0].value(pool) == keyValue }
+      hashes.append(PickleKeyIndex.hash(key.value(pool)))
+      entries.append(key)
+      entries.append(value)
+    }
+
+    /// The entries as Python's dict holds them: a repeated key keeps its first place and takes
+    /// the last value. Keys are compared only when two hashes are equal, which sorting the
+    /// hashes finds without the random memory access of a hash table.
+    func finished(_ pool: [PickleValue]) -> [Item] {
+      guard hashes.count > 1, PickleKeyIndex.hasRepeats(hashes) else { return entries }
+      var index = PickleKeyIndex()
+      var result: [Item] = []
+      result.reserveCapacity(entries.count)  // At most the entries already set.
+      var i = 0
+      while i + 1 < entries.count {
+        let keyValue = entries[i].value(pool)
+        let existing = index.insert(keyValue) { result[2 * $0].value(pool) == keyValue }
+        if let existing {
+          result[2 * existing + 1] = entries[i + 1]
+        } else {
+          result.append(entries[i])
+          result.append(entries[i + 1])
+        }
+        i += 2
       }
-      if let existing {
-        entries[2 * existing + 1] = value
-      } else {
-        entries.append(key)
-        entries.append(value)
-      }
+      return result
     }
   }
 
@@ -757,7 +772,7 @@ public struct PickleMachine {
         node.start = range.lowerBound
         node.count = range.count
       case .dict:
-        let range = appendEntries(dicts[builder].entries)
+        let range = appendEntries(dicts[builder].finished(pool))
         node.start = range.lowerBound
         node.count = range.count / 2
       case .object:
@@ -768,7 +783,7 @@ public struct PickleMachine {
         if nextExtra < extras.count, extras[nextExtra].key == builder {
           let extra = extras[nextExtra].value
           appended = appendItems(objectItems[extra].appended)
-          added = appendEntries(objectItems[extra].items.entries)
+          added = appendEntries(objectItems[extra].items.finished(pool))
           nextExtra += 1
         }
         objects[builder].appended = appended

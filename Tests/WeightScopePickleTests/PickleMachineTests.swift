@@ -31,6 +31,30 @@ import WeightScopeCore
     #expect(render(document, document.root) == "[{s'k':None}]")
   }
 
+  @Test func repeatedKeysKeepTheirFirstPlaceAndTakeTheLastValue() throws {
+    // {'a': 1, 'b': 2, 'a': 3} -> {'a': 3, 'b': 2}, as Python builds it; 1 and True stay apart.
+    let small = pickle(
+      "}(U", UInt8(1), "aK", UInt8(1), "U", UInt8(1), "bK", UInt8(2), "U", UInt8(1), "aK",
+      UInt8(3), "K", UInt8(1), "N", PickleOpcode.NEWTRUE, "Nu.")
+    #expect(render(try run(small), try run(small).root) == "{s'a':3,s'b':2,1:None,True:None}")
+
+    // A dict large enough for the sorted-hash check, with one key repeated far apart.
+    var large = pickle("}(")
+    for i in 0..<200 {
+      let key = Array("k\(i)".utf8)
+      large += pickle("U", UInt8(key.count), key, "K", UInt8(i % 200))
+    }
+    large += pickle("U", UInt8(2), "k7", "K", UInt8(250), "u.")
+    let document = try run(large)
+    let entries = try #require(document.node(document.root).flatMap { node -> PickleDictEntries? in
+      if case .dict(let entries) = node { return entries }
+      return nil
+    })
+    #expect(entries.count == 200)
+    #expect(entries[7].key == .string("k7") && entries[7].value == .int(250))
+    #expect(entries[8].key == .string("k8") && entries[8].value == .int(8))
+  }
+
   @Test func cyclicListRendersWithoutLooping() throws {
     // L = []; L.append(L)
     let document = try run(pickle("]q", UInt8(0), "h", UInt8(0), "a."))
