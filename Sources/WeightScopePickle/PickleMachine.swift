@@ -212,9 +212,9 @@ public struct PickleMachine {
         throw fail(.malformed, "not an integer: \(printable(line))")
       }
       try push(item(value))
-    case .BININT: try push(.int(Int64(try reader.readInt32("value"))))
-    case .BININT1: try push(.int(Int64(try reader.readUInt8("value"))))
-    case .BININT2: try push(.int(Int64(try reader.readUInt16("value"))))
+    case .BININT: try push(.smallInt(Int64(try reader.readInt32("value"))))
+    case .BININT1: try push(.smallInt(Int64(try reader.readUInt8("value"))))
+    case .BININT2: try push(.smallInt(Int64(try reader.readUInt16("value"))))
     case .LONG1:
       let raw = UInt64(try reader.readUInt8("length"))
       let count = try length(raw, "integer")
@@ -228,9 +228,9 @@ public struct PickleMachine {
       guard let value = Double(String(decoding: line, as: UTF8.self)) else {
         throw fail(.malformed, "not a float: \(printable(line))")
       }
-      try push(.float(value))
+      try push(pooled(.float(value)))
     case .BINFLOAT:
-      try push(.float(Double(bitPattern: try reader.readUInt64("value").byteSwapped)))
+      try push(pooled(.float(Double(bitPattern: try reader.readUInt64("value").byteSwapped))))
 
     // Strings and bytes.
     case .STRING:
@@ -598,8 +598,7 @@ public struct PickleMachine {
     switch value {
     case .none: return .none
     case .bool(let flag): return .bool(flag)
-    case .int(let number): return .int(number)
-    case .float(let number): return .float(number)
+    case .int(let number) where PickleItem.inlineInts.contains(number): return .smallInt(number)
     case .node(let id): return .node(id.index)
     default: return pooled(value)
     }

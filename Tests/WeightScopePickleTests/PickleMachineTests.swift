@@ -55,6 +55,23 @@ import WeightScopeCore
     #expect(entries[8].key == .string("k8") && entries[8].value == .int(8))
   }
 
+  @Test func integersAtTheEdgeOfTheInlineRangeKeepTheirValues() throws {
+    // (2**60 - 1, 2**60, -2**60, -2**60 - 1, 2.5) as LONG1 and BINFLOAT.
+    func long1(_ bytes: [UInt8]) -> [UInt8] { [PickleOpcode.LONG1.rawValue, UInt8(bytes.count)] + bytes }
+    let bytes = pickle(
+      "(", long1([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+      long1([0, 0, 0, 0, 0, 0, 0, 0x10]), long1([0, 0, 0, 0, 0, 0, 0, 0xf0]),
+      long1([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xef]),
+      "G", [0x40, 0x04, 0, 0, 0, 0, 0, 0] as [UInt8], "t.")
+    let document = try run(bytes)
+    let items = try #require(document.sequence(document.root))
+    let edge: Int64 = 1 << 60
+    let expected: [PickleValue] = [
+      .int(edge - 1), .int(edge), .int(-edge), .int(-edge - 1), .float(2.5),
+    ]
+    #expect(Array(items) == expected)
+  }
+
   @Test func cyclicListRendersWithoutLooping() throws {
     // L = []; L.append(L)
     let document = try run(pickle("]q", UInt8(0), "h", UInt8(0), "a."))
