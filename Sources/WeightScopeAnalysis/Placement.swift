@@ -5,8 +5,9 @@ struct Placement: Equatable {
   var layer: String
   var localName: String
   var role: TensorRole
-  /// The ONNX node whose operand decided the role, when one did.
-  var use: OperatorUse?
+  /// ONNX: which of the tensor's `uses` decided the role (the node whose operand it is), when
+  /// one did.
+  var useIndex: Int?
 }
 
 // MARK: - PyTorch names
@@ -222,31 +223,45 @@ func hasModuleName(_ name: String) -> Bool {
 /// Places ONNX initializers: the consuming node decides the role, the exporter's names (or the
 /// node's module path, or the node's name) the layer.
 struct ONNXPlacer {
+  /// What a tensor's name says by itself, read as PyTorch's: its name inside its module and
+  /// the role that name gives it.
+  struct NameReading {
+    var localName: String
+    var role: TensorRole
+  }
+
   /// Layer chosen for each node that holds a weight, so that its other operands follow it.
   private var layerOfNode: [String: String] = [:]
   /// Node that first claimed a layer name with a weight.
   private var weightNodeOfLayer: [String: String] = [:]
+  /// For each tensor placed so far, in order: its name's PyTorch reading, when the name is a
+  /// module path and the tensor is not optimizer state (the same as `placePyTorch` gives, whose
+  /// layer is then the tensor's layer here too).
+  private(set) var nameReadings: [NameReading?] = []
 
   mutating func place(_ t: TensorInfo) -> Placement {
     if isOptimizerSection(t.section) {
+      nameReadings.append(nil)
       return Placement(layer: t.section, localName: t.name, role: .optimizerState)
     }
     let named = hasModuleName(t.name)
     let (module, local) = splitModule(t.name)
     let nameRole = named ? role(forLocalName: local) : .other
+    nameReadings.append(named ? NameReading(localName: local, role: nameRole) : nil)
     let integer = !t.dtype.isFloatingPoint && !t.dtype.isQuantized
 
-    // The deciding use: the first that fills a weight-like operand, else the first.
-    var paramUse: OperatorUse?
+    // The deciding use: the first that fills a weight-like operand, else the first. Read in
+    // place: a use holds five strings and a dictionary.
+    var paramUse: Int?
     var operand: (TensorRole, String)?
-    for candidate in t.uses {
-      if let found = parameterOperand(op: candidate.opType, slot: candidate.inputIndex) {
-        paramUse = candidate
+    for k in t.uses.indices {
+      if let found = parameterOperand(op: t.uses[k].opType, slot: t.uses[k].inputIndex) {
+        paramUse = k
         operand = found
         break
       }
     }
-    let use = paramUse ?? t.uses.first
+    let useIndex = paramUse ?? (t.uses.isEmpty ? nil : 0)
 
     var role: TensorRole
     var localName = named ? local : t.name
@@ -255,7 +270,7 @@ struct ONNXPlacer {
       localName = operand
     } else if nameRole != .other && !integer {
       role = nameRole
-    } else if let use, isShapeOperand(op: use.opType, slot: use.inputIndex) {
+    } else if let u = useIndex, isShapeOperand(op: t.uses[u].opType, slot: t.uses[u].inputIndex) {
       role = .constant
     } else if integer || t.elements <= 1 {
       // Integer operands of anything, and scalar operands of arithmetic, are constants.
@@ -267,12 +282,12 @@ struct ONNXPlacer {
     let layer: String
     if named {
       layer = module
-    } else if let use {
-      layer = layerName(for: use, claimsWeight: role == .weight)
+    } else if let u = useIndex {
+      layer = layerName(for: t.uses[u], claimsWeight: role == .weight)
     } else {
       layer = t.section.isEmpty ? t.name : t.section
     }
-    return Placement(layer: layer, localName: localName, role: role, use: use)
+    return Placement(layer: layer, localName: localName, role: role, useIndex: useIndex)
   }
 
   private mutating func layerName(for use: OperatorUse, claimsWeight: Bool) -> String {

@@ -10,11 +10,16 @@ import WeightScopeModel
 struct TensorCollector {
   let limits: Limits
   var externals: ExternalDataResolver
+  /// The model's bytes, which node input and output names are read from.
+  let bytes: FileBytes
   private(set) var tensors: [TensorInfo] = []
   private(set) var findings: [Finding] = []
   /// Operator counts in the main graph and its subgraphs, in order of first appearance.
   private(set) var operatorCounts: [(String, Int)] = []
   private var operatorIndex: [String: Int] = [:]
+  /// The operator counted last and its index in ``operatorCounts``: runs of one operator are
+  /// counted without hashing its name.
+  private var lastOperator: (name: String, index: Int)?
 
   /// Name to tensor index; -1 marks a name shadowed by a subgraph input.
   private var scope: [String: Int] = [:]
@@ -27,9 +32,10 @@ struct TensorCollector {
   /// that flows through one is also recorded at its eventual consumer.
   static let passThrough: Set<String> = ["Identity", "Cast", "CastLike", "DequantizeLinear"]
 
-  init(limits: Limits, externals: ExternalDataResolver) {
+  init(limits: Limits, externals: ExternalDataResolver, bytes: FileBytes) {
     self.limits = limits
     self.externals = externals
+    self.bytes = bytes
   }
 
   // MARK: Graphs
@@ -110,7 +116,7 @@ struct TensorCollector {
     for (a, attribute) in node.attribute.enumerated() {
       func attributeProto() -> String { "\(proto()).attribute[\(a)]" }
       if isConstant {
-        let name = node.output.first.flatMap { $0.isEmpty ? nil : $0 }
+        let name = try node.firstOutput(in: bytes).flatMap { $0.isEmpty ? nil : $0 }
         if let index = try addConstant(
           attribute, output: name, proto: attributeProto(),
           section: Self.join(section, "constant"))
@@ -145,15 +151,18 @@ struct TensorCollector {
 
     // Uses of tensors in scope.
     var attributes: [String: [Int]]?
-    for (j, input) in node.input.enumerated() where !input.isEmpty {
-      guard let index = scope[input], index >= 0 else { continue }
+    var inputs = try node.names(1, in: bytes)
+    while let (j, input) = try inputs.next() {
+      guard !input.isAtEnd else { continue }
+      var text = input
+      guard let index = scope[try text.readString(text.count)], index >= 0 else { continue }
       if attributes == nil { attributes = Self.integerAttributes(node) }
       tensors[index].uses.append(
         OperatorUse(
           opType: node.opType, node: nodeName(), domain: node.domain, inputIndex: j,
           attributes: attributes ?? [:], graph: path))
       if j == 0, defaultDomain, Self.passThrough.contains(node.opType),
-        let output = node.output.first, !output.isEmpty
+        let output = try node.firstOutput(in: self.bytes), !output.isEmpty
       {
         bind(output, index)
       }
@@ -495,12 +504,20 @@ struct TensorCollector {
   }
 
   private mutating func count(_ op: String) {
-    if let i = operatorIndex[op] {
-      operatorCounts[i].1 += 1
+    if let last = lastOperator, last.name == op {
+      operatorCounts[last.index].1 += 1
+      return
+    }
+    let index: Int
+    if let known = operatorIndex[op] {
+      index = known
+      operatorCounts[index].1 += 1
     } else {
-      operatorIndex[op] = operatorCounts.count
+      index = operatorCounts.count
+      operatorIndex[op] = index
       operatorCounts.append((op, 1))
     }
+    lastOperator = (op, index)
   }
 
   static func integerAttributes(_ node: NodeProto) -> [String: [Int]] {
