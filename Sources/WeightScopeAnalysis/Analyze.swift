@@ -74,6 +74,7 @@ public func analyze(_ file: WeightFile) -> Analysis {
         // graph-made tensors beside them (an LSTM's zero initial state) are constants.
         let readings = placer.nameReadings
         var named: [String: [Int]] = [:]
+        named.reserveCapacity(indices.count)  // One per member already read.
         for i in indices {
           if let reading = readings[i] { named[reading.localName] = file.tensors[i].shape }
         }

@@ -153,9 +153,7 @@ struct TensorCollector {
     var attributes: [String: [Int]]?
     var inputs = try node.names(1, in: bytes)
     while let (j, input) = try inputs.next() {
-      guard !input.isAtEnd else { continue }
-      var text = input
-      guard let index = scope[try text.readString(text.count)], index >= 0 else { continue }
+      guard !input.isEmpty, let index = scope[inputs.fields.text(input)], index >= 0 else { continue }
       if attributes == nil { attributes = Self.integerAttributes(node) }
       tensors[index].uses.append(
         OperatorUse(

@@ -41,7 +41,7 @@ struct NodeProto: ProtoMessage {
     switch key.number {
     case 1, 2:
       _ = try fields.lengthDelimited(key)
-      names = (names?.lowerBound ?? key.offset)..<fields.reader.position
+      names = (names?.lowerBound ?? key.offset)..<fields.position
     case 3: name = try fields.string(key)
     case 4: opType = try fields.string(key)
     case 5:
@@ -54,14 +54,14 @@ struct NodeProto: ProtoMessage {
   /// The node's `input` (`field` 1) or `output` (`field` 2) names, in order, read from `bytes`,
   /// the file the node was decoded from.
   func names(_ field: Int, in bytes: FileBytes) throws(ReadError) -> Names {
-    Names(fields: MessageReader(try ByteReader(bytes, range: names ?? 0..<0)), field: field)
+    Names(fields: try MessageReader(bytes, checking: names ?? 0..<0), field: field)
   }
 
   /// The first `output` name, when the node has one.
   func firstOutput(in bytes: FileBytes) throws(ReadError) -> String? {
     var outputs = try names(2, in: bytes)
-    guard var first = try outputs.next()?.bytes else { return nil }
-    return try first.readString(first.count)
+    guard let first = try outputs.next() else { return nil }
+    return outputs.fields.text(first.bytes)
   }
 
   /// The names of one repeated string field of a node, as ranges of the file's bytes.
@@ -76,8 +76,9 @@ struct NodeProto: ProtoMessage {
       self.field = field
     }
 
-    /// The next name's position among the field's names and its bytes; nil after the last.
-    mutating func next() throws(ReadError) -> (index: Int, bytes: ByteReader)? {
+    /// The next name's position among the field's names and its bytes' range in the file;
+    /// nil after the last.
+    mutating func next() throws(ReadError) -> (index: Int, bytes: Range<Int>)? {
       while let key = try fields.nextKey() {
         guard key.number == field else {
           try fields.skip(key)

@@ -66,7 +66,7 @@ struct TensorProto: ProtoMessage {
   {
     switch key.number {
     case 1:
-      let at = fields.reader.position
+      let at = fields.position
       if dimsOffset == nil { dimsOffset = at }
       let limit = state.limits.tensorRank
       try fields.appendInt64s(key, to: &dims, limit: limit + 1)
@@ -76,7 +76,7 @@ struct TensorProto: ProtoMessage {
           "more than \(limit) dimensions (Limits.tensorRank)")
       }
     case 2:
-      dataTypeOffset = fields.reader.position
+      dataTypeOffset = fields.position
       dataType = try fields.int32(key)
     case 3:
       hasSegment = true
@@ -84,8 +84,7 @@ struct TensorProto: ProtoMessage {
       try fields.skip(key)
     case 8: name = try fields.string(key)
     case 9:
-      let payload = try fields.lengthDelimited(key)
-      rawData = payload.start..<payload.end
+      rawData = try fields.lengthDelimited(key)
     case 13:
       externalData.append(
         try fields.message(key, StringStringEntryProto.self, &state, "[\(externalData.count)]"))
@@ -149,7 +148,7 @@ struct SparseTensorProto: ProtoMessage {
     case 1: values = try fields.message(key, TensorProto.self, &state)
     case 2: indices = try fields.message(key, TensorProto.self, &state)
     case 3:
-      let at = fields.reader.position
+      let at = fields.position
       let limit = state.limits.tensorRank
       try fields.appendInt64s(key, to: &dims, limit: limit + 1)
       if dims.count > limit {

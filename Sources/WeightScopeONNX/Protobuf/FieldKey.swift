@@ -12,8 +12,14 @@ struct FieldKey: Sendable, Equatable {
 
   /// Reads a key, rejecting field number 0, numbers past 2^29 - 1, wire types 6 and 7, and groups.
   init(parsing reader: inout ByteReader) throws(ReadError) {
-    offset = reader.position
-    let raw = try Varint.read(&reader)
+    let offset = reader.position
+    try self.init(raw: try Varint.read(&reader), at: offset)
+  }
+
+  /// The key whose varint `raw` starts at `offset`, with the same checks.
+  @inline(__always)
+  init(raw: UInt64, at offset: Int) throws(ReadError) {
+    self.offset = offset
     guard raw <= UInt64(UInt32.max) else {
       throw ReadError(.malformed, at: offset, "field key \(raw) does not fit 32 bits")
     }

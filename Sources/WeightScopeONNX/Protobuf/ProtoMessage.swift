@@ -54,11 +54,16 @@ extension ProtoMessage {
 
   /// Decodes a whole message from `bytes`, whose range is exactly the message.
   init(parsing bytes: ByteReader, state: inout ProtoState) throws(ReadError) {
+    try self.init(fields: MessageReader(bytes), state: &state)
+  }
+
+  /// Decodes a whole message from `fields`, positioned at the message's first byte.
+  init(fields: MessageReader, state: inout ProtoState) throws(ReadError) {
     self.init()
-    try state.enter(at: bytes.start)
+    var fields = fields
+    try state.enter(at: fields.position)
     defer { state.leave() }
-    begin(at: bytes.start)
-    var fields = MessageReader(bytes)
+    begin(at: fields.position)
     while let key = try fields.nextKey() {
       do {
         try decode(key, &fields, &state)
