@@ -315,9 +315,9 @@ struct TensorCollector {
         .overflow, at: tensor.dimsOffset ?? tensor.offset,
         "size of \(elements) \(dtype.rawValue) elements overflows", context: proto() + ".dims")
     }
-    var info = TensorInfo(
-      name: name, shape: tensor.dims, dtype: dtype, elements: elements, bytes: bytes,
-      section: section)
+    // Gathered first and made into a TensorInfo once, at the end.
+    var storage: TensorStorage?
+    var notes: [String] = []
     // Built only for a finding: quoting every name would cost more than reading the tensor.
     func label() -> String { "\(quoted(name)) (\(dtype.rawValue)\(shapeText(tensor.dims)))" }
 
@@ -330,10 +330,10 @@ struct TensorCollector {
     }
     if tensor.isExternal {
       try describeExternal(
-        tensor, label: label(), expected: bytes, dtype: dtype, into: &info,
-        proto: proto())
+        tensor, label: label(), expected: bytes, dtype: dtype, storage: &storage,
+        notes: &notes, proto: proto())
     } else if let raw = tensor.rawData {
-      info.storage = TensorStorage(key: "", recordBytes: raw.count, fileOffset: raw.lowerBound)
+      storage = TensorStorage(key: "", recordBytes: raw.count, fileOffset: raw.lowerBound)
       if dtype == .string {
         findings.append(
           Finding(
@@ -348,7 +348,7 @@ struct TensorCollector {
             offset: raw.lowerBound))
       }
     } else if let field = tensor.typedField {
-      info.notes.append("data=\(field.name)")
+      notes.append("data=\(field.name)")
       checkTyped(tensor, field: field, dtype: dtype, elements: elements, label: label())
     } else if elements > 0 {
       findings.append(
@@ -357,7 +357,9 @@ struct TensorCollector {
           "tensor \(label()) has no data (no raw_data, typed data or external data)",
           offset: tensor.offset))
     }
-    return info
+    return TensorInfo(
+      name: name, shape: tensor.dims, dtype: dtype, elements: elements, bytes: bytes,
+      storage: storage, section: section, notes: notes)
   }
 
   private mutating func checkTyped(
@@ -397,7 +399,7 @@ struct TensorCollector {
 
   private mutating func describeExternal(
     _ tensor: TensorProto, label: @autoclosure () -> String, expected: Int, dtype: DType,
-    into info: inout TensorInfo,
+    storage: inout TensorStorage?, notes: inout [String],
     proto: @autoclosure () -> String
   ) throws(ReadError) {
     guard let location = tensor.external("location") else {
@@ -421,8 +423,8 @@ struct TensorCollector {
       return
     }
     let declaredLength: Int? = length ?? nil
-    info.notes.append("data=external")
-    info.notes.append("location=\(location)")
+    notes.append("data=external")
+    notes.append("location=\(location)")
     let lookup: ExternalDataResolver.Lookup
     do {
       lookup = try externals.lookup(location, at: tensor.offset)
@@ -431,14 +433,14 @@ struct TensorCollector {
     }
     switch lookup {
     case .missing(let reason):
-      info.storage = TensorStorage(key: location, recordBytes: declaredLength, fileOffset: offset)
+      storage = TensorStorage(key: location, recordBytes: declaredLength, fileOffset: offset)
       findings.append(
         Finding(
           .error, "onnx.external-missing",
           "tensor \(label()): external data \(reason)", offset: tensor.offset))
     case .file(let size):
       let recordBytes = declaredLength ?? max(0, size - offset)
-      info.storage = TensorStorage(key: location, recordBytes: recordBytes, fileOffset: offset)
+      storage = TensorStorage(key: location, recordBytes: recordBytes, fileOffset: offset)
       let (end, overflow) = offset.addingReportingOverflow(recordBytes)
       if overflow || end > size {
         findings.append(

@@ -43,7 +43,7 @@ struct NodeProto: ProtoMessage {
       _ = try fields.lengthDelimited(key)
       names = (names?.lowerBound ?? key.offset)..<fields.position
     case 3: name = try fields.string(key)
-    case 4: opType = try fields.string(key)
+    case 4: opType = try fields.string(key, reusing: &state.recentOperator)
     case 5:
       attribute.append(try fields.message(key, AttributeProto.self, &state, "[\(attribute.count)]"))
     case 7: domain = try fields.string(key)

@@ -140,6 +140,22 @@ struct MessageReader {
     text(try lengthDelimited(key))
   }
 
+  /// A `string` field that often repeats the one before it (an operator's name): when its
+  /// bytes equal those of `recent`, `recent`'s string is returned instead of a new one.
+  mutating func string(_ key: FieldKey, reusing recent: inout RecentString?) throws(ReadError)
+    -> String
+  {
+    let range = try lengthDelimited(key)
+    if let recent, recent.bytes.count == range.count,
+      buffer[recent.bytes].elementsEqual(buffer[range])
+    {
+      return recent.text
+    }
+    let text = text(range)
+    recent = RecentString(bytes: range, text: text)
+    return text
+  }
+
   /// A nested message of type `M`, counted against the depth and message limits.
   ///
   /// An error inside it gets `component` (`"[12]"` for a repeated field's element) prefixed.
@@ -237,4 +253,10 @@ struct MessageReader {
       return ((packed.count + Varint.maxBytes - 1) / Varint.maxBytes)...packed.count
     }
   }
+}
+
+/// A string decoded from a file and the range of the file it came from.
+struct RecentString {
+  var bytes: Range<Int>
+  var text: String
 }

@@ -7,6 +7,8 @@ struct ProtoState {
   private(set) var depth = 0
   /// Messages decoded so far.
   private(set) var messages = 0
+  /// The operator type of the node decoded last: a graph's nodes often run the same operator.
+  var recentOperator: RecentString?
 
   init(limits: Limits) {
     self.limits = limits
