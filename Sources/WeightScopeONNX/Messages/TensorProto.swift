@@ -66,11 +66,15 @@ struct TensorProto: ProtoMessage {
   {
     switch key.number {
     case 1:
+      // Gathered in `state.dimsScratch` and made an array in `end`.
       let at = fields.position
-      if dimsOffset == nil { dimsOffset = at }
+      if dimsOffset == nil {
+        dimsOffset = at
+        state.dimsScratch.removeAll(keepingCapacity: true)
+      }
       let limit = state.limits.tensorRank
-      try fields.appendInt64s(key, to: &dims, limit: limit + 1)
-      if dims.count > limit {
+      try fields.appendInt64s(key, to: &state.dimsScratch, limit: limit + 1)
+      if state.dimsScratch.count > limit {
         throw ReadError(
           .limitExceeded, at: at,
           "more than \(limit) dimensions (Limits.tensorRank)")
@@ -109,6 +113,10 @@ struct TensorProto: ProtoMessage {
       typedCount =
         (typedCount.lowerBound + count.lowerBound)...(typedCount.upperBound + count.upperBound)
     }
+  }
+
+  mutating func end(_ state: inout ProtoState) {
+    if dimsOffset != nil { dims = state.takeDims() }
   }
 
   /// Whether the values live in another file.

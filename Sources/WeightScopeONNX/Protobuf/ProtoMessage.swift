@@ -9,6 +9,22 @@ struct ProtoState {
   private(set) var messages = 0
   /// The operator type of the node decoded last: a graph's nodes often run the same operator.
   var recentOperator: RecentString?
+  /// Dimensions of the tensor being decoded, gathered here before they become its array.
+  var dimsScratch: [Int] = []
+  /// The dimensions of the tensor decoded last: tensors of one shape share one array.
+  private var recentDims: [Int] = []
+
+  /// An array holding `dimsScratch`: the last one made when it holds the same values.
+  mutating func takeDims() -> [Int] {
+    if dimsScratch != recentDims {
+      // A copy of its own: sharing the scratch's buffer would make the next tensor copy it.
+      var dims: [Int] = []
+      dims.reserveCapacity(dimsScratch.count)
+      dims.append(contentsOf: dimsScratch)
+      recentDims = dims
+    }
+    return recentDims
+  }
 
   init(limits: Limits) {
     self.limits = limits
@@ -49,10 +65,13 @@ protocol ProtoMessage {
   /// Decodes one field (or skips it with `fields.skip(key)`).
   mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
     throws(ReadError)
+  /// Called once after the last field.
+  mutating func end(_ state: inout ProtoState)
 }
 
 extension ProtoMessage {
   mutating func begin(at offset: Int) {}
+  mutating func end(_ state: inout ProtoState) {}
 
   /// Decodes a whole message from `bytes`, whose range is exactly the message.
   init(parsing bytes: ByteReader, state: inout ProtoState) throws(ReadError) {
@@ -73,6 +92,7 @@ extension ProtoMessage {
         throw error.prefixed("." + (Self.fieldName(key.number) ?? "field_\(key.number)"))
       }
     }
+    end(&state)
   }
 }
 
