@@ -90,6 +90,7 @@ public struct TensorInfo: Sendable, Equatable, Codable {
   /// Extra facts (quantization scale, ONNX data location), as short `key=value` notes.
   public var notes: [String]
 
+  @inlinable
   public init(
     name: String, shape: [Int], dtype: DType, elements: Int, bytes: Int,
     storage: TensorStorage? = nil, sharedWith: String? = nil, declaredTrainable: Bool? = nil,
