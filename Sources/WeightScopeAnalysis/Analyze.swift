@@ -11,7 +11,10 @@ public func analyze(_ file: WeightFile) -> Analysis {
   // 1. Where each tensor belongs.
   var placer = ONNXPlacer()
   let prefix = onnx ? nil : NamePrefix.detect(file.tensors)
-  var placements = file.tensors.map { onnx ? placer.place($0) : placePyTorch($0, prefix: prefix) }
+  var placements =
+    onnx
+    ? file.tensors.indices.map { placer.place(file.tensors, at: $0) }
+    : file.tensors.map { placePyTorch($0, prefix: prefix) }
 
   // 2. Layers in file order of their first tensor; each tensor's layer by position, so that
   // a layer name is hashed once per tensor.

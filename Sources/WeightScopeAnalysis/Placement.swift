@@ -239,40 +239,45 @@ struct ONNXPlacer {
   /// layer is then the tensor's layer here too).
   private(set) var nameReadings: [NameReading?] = []
 
-  mutating func place(_ t: TensorInfo) -> Placement {
-    if isOptimizerSection(t.section) {
+  /// Places `tensors[i]`, whose fields are read in place: passing a TensorInfo would copy it.
+  mutating func place(_ tensors: [TensorInfo], at i: Int) -> Placement {
+    let name = tensors[i].name
+    let section = tensors[i].section
+    if isOptimizerSection(section) {
       nameReadings.append(nil)
-      return Placement(layer: t.section, localName: t.name, role: .optimizerState)
+      return Placement(layer: section, localName: name, role: .optimizerState)
     }
-    let named = hasModuleName(t.name)
-    let (module, local) = splitModule(t.name)
+    let named = hasModuleName(name)
+    let (module, local) = splitModule(name)
     let nameRole = named ? role(forLocalName: local) : .other
     nameReadings.append(named ? NameReading(localName: local, role: nameRole) : nil)
-    let integer = !t.dtype.isFloatingPoint && !t.dtype.isQuantized
+    let dtype = tensors[i].dtype
+    let integer = !dtype.isFloatingPoint && !dtype.isQuantized
 
     // The deciding use: the first that fills a weight-like operand, else the first. Read in
     // place: a use holds five strings and a dictionary.
+    let uses = tensors[i].uses
     var paramUse: Int?
     var operand: (TensorRole, String)?
-    for k in t.uses.indices {
-      if let found = parameterOperand(op: t.uses[k].opType, slot: t.uses[k].inputIndex) {
+    for k in uses.indices {
+      if let found = parameterOperand(op: uses[k].opType, slot: uses[k].inputIndex) {
         paramUse = k
         operand = found
         break
       }
     }
-    let useIndex = paramUse ?? (t.uses.isEmpty ? nil : 0)
+    let useIndex = paramUse ?? (uses.isEmpty ? nil : 0)
 
     var role: TensorRole
-    var localName = named ? local : t.name
+    var localName = named ? local : name
     if let (r, operand) = operand, !(integer && r != .weight) {
       role = r
       localName = operand
     } else if nameRole != .other && !integer {
       role = nameRole
-    } else if let u = useIndex, isShapeOperand(op: t.uses[u].opType, slot: t.uses[u].inputIndex) {
+    } else if let u = useIndex, isShapeOperand(op: uses[u].opType, slot: uses[u].inputIndex) {
       role = .constant
-    } else if integer || t.elements <= 1 {
+    } else if integer || tensors[i].elements <= 1 {
       // Integer operands of anything, and scalar operands of arithmetic, are constants.
       role = .constant
     } else {
@@ -283,9 +288,9 @@ struct ONNXPlacer {
     if named {
       layer = module
     } else if let u = useIndex {
-      layer = layerName(for: t.uses[u], claimsWeight: role == .weight)
+      layer = layerName(for: uses[u], claimsWeight: role == .weight)
     } else {
-      layer = t.section.isEmpty ? t.name : t.section
+      layer = section.isEmpty ? name : section
     }
     return Placement(layer: layer, localName: localName, role: role, useIndex: useIndex)
   }
