@@ -22,7 +22,7 @@ struct TensorCollector {
   private var lastOperator: (name: String, index: Int)?
 
   /// Name to tensor index; -1 marks a name shadowed by a subgraph input.
-  private var scope: [String: Int] = [:]
+  private var scope = NameScope()
   /// Previous bindings, to undo when a subgraph's scope closes.
   private var undo: [(String, Int?)] = []
   /// Whether bindings are recorded in `undo`: not while walking a graph whose scope is kept.
@@ -65,7 +65,7 @@ struct TensorCollector {
       // Sized from what was decoded, never from a count the file claims; only for the main
       // graph, since reserving for each of many subgraphs would defeat geometric growth.
       let initializers = graph.initializer.count + graph.sparseInitializer.count
-      scope.reserveCapacity(scope.count + initializers)
+      scope.reserveCapacity(initializers)
       tensors.reserveCapacity(tensors.count + initializers)
     }
     for i in graph.initializer.indices {
@@ -153,7 +153,8 @@ struct TensorCollector {
     var attributes: [String: [Int]]?
     var inputs = try node.names(1, in: bytes)
     while let (j, input) = try inputs.next() {
-      guard !input.isEmpty, let index = scope[inputs.fields.text(input)], index >= 0 else { continue }
+      guard !input.isEmpty, let index = scope.index(ofUTF8: inputs.fields.raw(input)), index >= 0
+      else { continue }
       if attributes == nil { attributes = Self.integerAttributes(node) }
       tensors[index].uses.append(
         OperatorUse(
@@ -187,7 +188,7 @@ struct TensorCollector {
   mutating func walk(_ function: FunctionProto, proto: String) throws(ReadError) {
     let saved = scope
     let savedUndo = undo
-    scope = [:]
+    scope = NameScope()
     undo = []
     let path = "function \(function.domain.isEmpty ? "" : function.domain + ".")\(function.name)"
     for (k, node) in function.node.enumerated() {

@@ -73,6 +73,11 @@ struct MessageReader {
       "\(what) runs past the end of the enclosing message at \(hex(end))")
   }
 
+  /// The bytes of `range` of the file, valid while ``bytes`` lives.
+  func raw(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(rebasing: buffer[range])
+  }
+
   /// The text of `range` of the file, decoded as UTF-8, invalid sequences repaired.
   func text(_ range: Range<Int>) -> String {
     String(decoding: UnsafeRawBufferPointer(rebasing: buffer[range]), as: UTF8.self)
