@@ -52,6 +52,7 @@ public struct OperatorUse: Sendable, Equatable, Hashable, Codable {
   /// The graph the node sits in: empty for the main graph, else a path such as `Loop_0/body`.
   public var graph: String
 
+  @inlinable
   public init(opType: String, node: String, domain: String = "", inputIndex: Int, attributes: [String: [Int]] = [:], graph: String = "") {
     self.opType = opType
     self.node = node

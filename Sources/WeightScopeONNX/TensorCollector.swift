@@ -156,10 +156,15 @@ struct TensorCollector {
       guard !input.isEmpty, let index = scope.index(ofUTF8: inputs.fields.raw(input)), index >= 0
       else { continue }
       if attributes == nil { attributes = Self.integerAttributes(node) }
-      tensors[index].uses.append(
-        OperatorUse(
-          opType: node.opType, node: nodeName(), domain: node.domain, inputIndex: j,
-          attributes: attributes ?? [:], graph: path))
+      let use = OperatorUse(
+        opType: node.opType, node: nodeName(), domain: node.domain, inputIndex: j,
+        attributes: attributes ?? [:], graph: path)
+      // Most tensors have one use: a literal allocates it exactly, without growing.
+      if tensors[index].uses.isEmpty {
+        tensors[index].uses = [use]
+      } else {
+        tensors[index].uses.append(use)
+      }
       if j == 0, defaultDomain, Self.passThrough.contains(node.opType),
         let output = try node.firstOutput(in: self.bytes), !output.isEmpty
       {

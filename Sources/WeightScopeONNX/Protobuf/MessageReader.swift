@@ -151,10 +151,12 @@ struct MessageReader {
     -> String
   {
     let range = try lengthDelimited(key)
-    if let recent, recent.bytes.count == range.count,
-      buffer[recent.bytes].elementsEqual(buffer[range])
-    {
-      return recent.text
+    if let recent, recent.bytes.count == range.count {
+      var i = 0
+      let a = recent.bytes.lowerBound
+      let b = range.lowerBound
+      while i < range.count, buffer[a + i] == buffer[b + i] { i += 1 }
+      if i == range.count { return recent.text }
     }
     let text = text(range)
     recent = RecentString(bytes: range, text: text)
