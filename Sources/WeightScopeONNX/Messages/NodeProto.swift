@@ -31,8 +31,8 @@ struct NodeProto: ProtoMessage {
     }
   }
 
-  mutating func begin(at offset: Int) {
-    self.offset = offset
+  mutating func begin(_ fields: MessageReader) {
+    offset = fields.position
   }
 
   mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)

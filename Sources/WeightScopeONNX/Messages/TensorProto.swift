@@ -57,8 +57,8 @@ struct TensorProto: ProtoMessage {
     }
   }
 
-  mutating func begin(at offset: Int) {
-    self.offset = offset
+  mutating func begin(_ fields: MessageReader) {
+    offset = fields.position
   }
 
   mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
@@ -145,8 +145,8 @@ struct SparseTensorProto: ProtoMessage {
     }
   }
 
-  mutating func begin(at offset: Int) {
-    self.offset = offset
+  mutating func begin(_ fields: MessageReader) {
+    offset = fields.position
   }
 
   mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)

@@ -60,8 +60,9 @@ protocol ProtoMessage {
   init()
   /// The field's name in the `.proto` file, for error paths.
   static func fieldName(_ number: Int) -> String?
-  /// Called once with the offset of the message's first byte.
-  mutating func begin(at offset: Int)
+  /// Called once before the first field, with a reader over the whole message (its position
+  /// is the offset of the message's first byte).
+  mutating func begin(_ fields: MessageReader)
   /// Decodes one field (or skips it with `fields.skip(key)`).
   mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
     throws(ReadError)
@@ -70,7 +71,7 @@ protocol ProtoMessage {
 }
 
 extension ProtoMessage {
-  mutating func begin(at offset: Int) {}
+  mutating func begin(_ fields: MessageReader) {}
   mutating func end(_ state: inout ProtoState) {}
 
   /// Decodes a whole message from `bytes`, whose range is exactly the message.
@@ -84,7 +85,7 @@ extension ProtoMessage {
     var fields = fields
     try state.enter(at: fields.position)
     defer { state.leave() }
-    begin(at: fields.position)
+    begin(fields)
     while let key = try fields.nextKey() {
       do {
         try decode(key, &fields, &state)
