@@ -28,6 +28,7 @@ public struct TensorStorage: Sendable, Equatable, Hashable, Codable {
   /// Absolute offset of the tensor's bytes in the file that holds them, when known.
   public var fileOffset: Int?
 
+  @inlinable
   public init(key: String, offsetElements: Int = 0, stride: [Int] = [], recordBytes: Int? = nil, fileOffset: Int? = nil) {
     self.key = key
     self.offsetElements = offsetElements
