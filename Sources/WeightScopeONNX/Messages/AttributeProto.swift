@@ -58,7 +58,7 @@ struct AttributeProto: ProtoMessage {
     }
   }
 
-  mutating func begin(_ fields: MessageReader) {
+  mutating func begin(_ fields: MessageReader, _ state: inout ProtoState) {
     offset = fields.position
   }
 

@@ -31,7 +31,7 @@ struct NodeProto: ProtoMessage {
     }
   }
 
-  mutating func begin(_ fields: MessageReader) {
+  mutating func begin(_ fields: MessageReader, _ state: inout ProtoState) {
     offset = fields.position
   }
 

@@ -57,7 +57,7 @@ struct TensorProto: ProtoMessage {
     }
   }
 
-  mutating func begin(_ fields: MessageReader) {
+  mutating func begin(_ fields: MessageReader, _ state: inout ProtoState) {
     offset = fields.position
   }
 
@@ -145,7 +145,7 @@ struct SparseTensorProto: ProtoMessage {
     }
   }
 
-  mutating func begin(_ fields: MessageReader) {
+  mutating func begin(_ fields: MessageReader, _ state: inout ProtoState) {
     offset = fields.position
   }
 

@@ -7,6 +7,8 @@ struct ProtoState {
   private(set) var depth = 0
   /// Messages decoded so far.
   private(set) var messages = 0
+  /// Messages the limit still lets through.
+  var remainingMessages: Int { max(0, limits.protobufMessages - messages) }
   /// The operator type of the node decoded last: a graph's nodes often run the same operator.
   var recentOperator: RecentString?
   /// Dimensions of the tensor being decoded, gathered here before they become its array.
@@ -61,8 +63,8 @@ protocol ProtoMessage {
   /// The field's name in the `.proto` file, for error paths.
   static func fieldName(_ number: Int) -> String?
   /// Called once before the first field, with a reader over the whole message (its position
-  /// is the offset of the message's first byte).
-  mutating func begin(_ fields: MessageReader)
+  /// is the offset of the message's first byte) and the state it is decoded in.
+  mutating func begin(_ fields: MessageReader, _ state: inout ProtoState)
   /// Decodes one field (or skips it with `fields.skip(key)`).
   mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
     throws(ReadError)
@@ -71,7 +73,7 @@ protocol ProtoMessage {
 }
 
 extension ProtoMessage {
-  mutating func begin(_ fields: MessageReader) {}
+  mutating func begin(_ fields: MessageReader, _ state: inout ProtoState) {}
   mutating func end(_ state: inout ProtoState) {}
 
   /// Decodes a whole message from `bytes`, whose range is exactly the message.
@@ -85,7 +87,7 @@ extension ProtoMessage {
     var fields = fields
     try state.enter(at: fields.position)
     defer { state.leave() }
-    begin(fields)
+    begin(fields, &state)
     while let key = try fields.nextKey() {
       do {
         try decode(key, &fields, &state)
