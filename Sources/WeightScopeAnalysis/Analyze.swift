@@ -76,12 +76,23 @@ public func analyze(_ file: WeightFile) -> Analysis {
         // Concat or Transpose (an exported LSTM, an attention's MatMul) read as PyTorch's;
         // graph-made tensors beside them (an LSTM's zero initial state) are constants.
         let readings = placer.nameReadings
-        var named: [String: [Int]] = [:]
-        named.reserveCapacity(indices.count)  // One per member already read.
-        for i in indices {
-          if let reading = readings[i] { named[reading.localName] = file.tensors[i].shape }
+        // `inferPyTorch` tells a kind only from a weight (`weight`, `weight_ih_l0`,
+        // `in_proj_weight`, ...) or running statistics: without such a name it is not asked.
+        let telling = indices.contains {
+          switch readings[$0]?.role {
+          case .weight, .runningMean, .runningVar: true
+          default: false
+          }
         }
-        let byName = inferPyTorch(layer: name, shapes: named)
+        var byName = Inference(kind: .unknown)
+        if telling {
+          var named: [String: [Int]] = [:]
+          named.reserveCapacity(indices.count)  // One per member already read.
+          for i in indices {
+            if let reading = readings[i] { named[reading.localName] = file.tensors[i].shape }
+          }
+          byName = inferPyTorch(layer: name, shapes: named)
+        }
         if byName.kind != .unknown {
           inference = byName
           for i in indices {
