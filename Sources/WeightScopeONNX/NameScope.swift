@@ -45,7 +45,7 @@ struct NameScope {
       var text = name
       let ascii: Int?? = text.withUTF8 { utf8 in
         let bytes = UnsafeRawBufferPointer(utf8)
-        return Self.isASCII(bytes) ? .some(find(bytes)) : .none
+        return Self.asciiHash(bytes).map { find(bytes, hash: $0) }
       }
       if let ascii { return ascii }
       // Another name may still equal an ASCII one (U+212A KELVIN SIGN is "K"): compared as
@@ -73,7 +73,7 @@ struct NameScope {
   /// when the name is decoded), or nil.
   mutating func index(ofUTF8 bytes: UnsafeRawBufferPointer) -> Int? {
     if strings == nil {
-      if Self.isASCII(bytes) { return find(bytes) }
+      if let hash = Self.asciiHash(bytes) { return find(bytes, hash: hash) }
       moveToStrings()
     }
     return strings?[String(decoding: bytes, as: UTF8.self)]
@@ -86,8 +86,8 @@ struct NameScope {
       var text = name
       let previous: Int?? = text.withUTF8 { utf8 in
         let bytes = UnsafeRawBufferPointer(utf8)
-        guard Self.isASCII(bytes) else { return .none }
-        return .some(insert(bytes, value))
+        guard let hash = Self.asciiHash(bytes) else { return .none }
+        return .some(insert(bytes, hash: hash, value))
       }
       if let previous { return previous }
       moveToStrings()
@@ -100,8 +100,8 @@ struct NameScope {
       var text = name
       let handled: Bool = text.withUTF8 { utf8 in
         let bytes = UnsafeRawBufferPointer(utf8)
-        guard Self.isASCII(bytes) else { return false }
-        if let e = entry(of: bytes, hash: Self.hash(bytes)).entry {
+        guard let hash = Self.asciiHash(bytes) else { return false }
+        if let e = entry(of: bytes, hash: hash).entry {
           entries[e].value = Self.unbound
         }
         return true
@@ -114,19 +114,16 @@ struct NameScope {
 
   // MARK: The byte table
 
-  private static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
-    var all: UInt8 = 0
-    for byte in bytes { all |= byte }
-    return all < 0x80
-  }
-
-  /// FNV-1a, folded to 32 bits.
-  private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+  /// FNV-1a of `bytes`, folded to 32 bits; nil when they are not all ASCII.
+  private static func asciiHash(_ bytes: UnsafeRawBufferPointer) -> UInt32? {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    var all: UInt8 = 0
     for byte in bytes {
+      all |= byte
       h ^= UInt64(byte)
       h &*= 0x0000_0100_0000_01b3
     }
+    guard all < 0x80 else { return nil }
     return UInt32(truncatingIfNeeded: h ^ (h >> 32))
   }
 
@@ -154,15 +151,16 @@ struct NameScope {
     }
   }
 
-  private func find(_ bytes: UnsafeRawBufferPointer) -> Int? {
-    guard let e = entry(of: bytes, hash: Self.hash(bytes)).entry,
+  private func find(_ bytes: UnsafeRawBufferPointer, hash: UInt32) -> Int? {
+    guard let e = entry(of: bytes, hash: hash).entry,
       entries[e].value != Self.unbound
     else { return nil }
     return entries[e].value
   }
 
-  private mutating func insert(_ bytes: UnsafeRawBufferPointer, _ value: Int) -> Int? {
-    let hash = Self.hash(bytes)
+  private mutating func insert(_ bytes: UnsafeRawBufferPointer, hash: UInt32, _ value: Int)
+    -> Int?
+  {
     if let e = entry(of: bytes, hash: hash).entry {
       let previous = entries[e].value
       entries[e].value = value
@@ -173,7 +171,7 @@ struct NameScope {
     table[slot] = Int32(truncatingIfNeeded: entries.count + 1)
     entries.append(
       Entry(start: arena.count, length: UInt32(bytes.count), hash: hash, value: value))
-    arena.append(contentsOf: bytes)
+    arena.append(contentsOf: bytes.bindMemory(to: UInt8.self))
     return nil
   }
 
