@@ -238,6 +238,9 @@ struct ONNXPlacer {
   /// module path and the tensor is not optimizer state (the same as `placePyTorch` gives, whose
   /// layer is then the tensor's layer here too).
   private(set) var nameReadings: [NameReading?] = []
+  /// The last operand looked up, and what it is: neighbouring tensors often fill the same slot
+  /// of the same operator.
+  private var lastOperand: (op: String, slot: Int, operand: (TensorRole, String)?)?
 
   /// Places `tensors[i]`, whose fields are read in place: passing a TensorInfo would copy it.
   mutating func place(_ tensors: [TensorInfo], at i: Int) -> Placement {
@@ -260,7 +263,7 @@ struct ONNXPlacer {
     var paramUse: Int?
     var operand: (TensorRole, String)?
     for k in uses.indices {
-      if let found = parameterOperand(op: uses[k].opType, slot: uses[k].inputIndex) {
+      if let found = lookUpOperand(op: uses[k].opType, slot: uses[k].inputIndex) {
         paramUse = k
         operand = found
         break
@@ -293,6 +296,14 @@ struct ONNXPlacer {
       layer = section.isEmpty ? name : section
     }
     return Placement(layer: layer, localName: localName, role: role, useIndex: useIndex)
+  }
+
+  /// `parameterOperand(op:slot:)`, remembered for the last pair asked.
+  private mutating func lookUpOperand(op: String, slot: Int) -> (TensorRole, String)? {
+    if let last = lastOperand, last.slot == slot, last.op == op { return last.operand }
+    let operand = parameterOperand(op: op, slot: slot)
+    lastOperand = (op, slot, operand)
+    return operand
   }
 
   private mutating func layerName(for use: OperatorUse, claimsWeight: Bool) -> String {
