@@ -89,12 +89,16 @@ struct MessageReader {
   // MARK: Scalars
 
   /// Throws unless `key` has wire type `expected`.
+  @inline(__always)
   func expect(_ key: FieldKey, _ expected: WireType) throws(ReadError) {
-    guard key.wireType == expected else {
-      throw ReadError(
-        .malformed, at: key.offset,
-        "wire type \(key.wireType.name), expected \(expected.name)")
-    }
+    guard key.wireType == expected else { throw Self.wrongWireType(key, expected) }
+  }
+
+  /// The error for a field of the wrong wire type, built apart from the check.
+  @inline(never)
+  static func wrongWireType(_ key: FieldKey, _ expected: WireType) -> ReadError {
+    ReadError(
+      .malformed, at: key.offset, "wire type \(key.wireType.name), expected \(expected.name)")
   }
 
   mutating func varint(_ key: FieldKey) throws(ReadError) -> UInt64 {

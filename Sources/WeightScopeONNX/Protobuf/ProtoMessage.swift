@@ -33,19 +33,26 @@ struct ProtoState {
   }
 
   /// Counts a message starting at `offset` and one level of nesting.
+  @inline(__always)
   mutating func enter(at offset: Int) throws(ReadError) {
-    guard depth < limits.protobufDepth else {
-      throw ReadError(
-        .limitExceeded, at: offset,
-        "messages nested deeper than \(limits.protobufDepth) (Limits.protobufDepth)")
-    }
-    guard messages < limits.protobufMessages else {
-      throw ReadError(
-        .limitExceeded, at: offset,
-        "more than \(limits.protobufMessages) messages (Limits.protobufMessages)")
+    guard depth < limits.protobufDepth, messages < limits.protobufMessages else {
+      throw limitError(at: offset)
     }
     depth += 1
     messages += 1
+  }
+
+  /// The error for a message past one of the limits, built apart from the check.
+  @inline(never)
+  private func limitError(at offset: Int) -> ReadError {
+    guard depth < limits.protobufDepth else {
+      return ReadError(
+        .limitExceeded, at: offset,
+        "messages nested deeper than \(limits.protobufDepth) (Limits.protobufDepth)")
+    }
+    return ReadError(
+      .limitExceeded, at: offset,
+      "more than \(limits.protobufMessages) messages (Limits.protobufMessages)")
   }
 
   mutating func leave() {
