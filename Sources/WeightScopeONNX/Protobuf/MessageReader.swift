@@ -78,6 +78,12 @@ struct MessageReader {
     UnsafeRawBufferPointer(rebasing: buffer[range])
   }
 
+  /// The error for a length that runs past the end, built apart from the check.
+  @inline(never)
+  func lengthPastEnd(_ length: UInt64, at offset: Int) -> ReadError {
+    Self.pastEnd(at: offset, "length \(length)", end: end, fileCount: bytes.count)
+  }
+
   /// The text of `range` of the file, decoded as UTF-8, invalid sequences repaired.
   func text(_ range: Range<Int>) -> String {
     // As typed bytes: the raw buffer takes a slower, generic way into String.
@@ -139,9 +145,7 @@ struct MessageReader {
   mutating func payload() throws(ReadError) -> Range<Int> {
     let lengthOffset = position
     let length = try readVarint()
-    guard length <= UInt64(remaining) else {
-      throw Self.pastEnd(at: lengthOffset, "length \(length)", end: end, fileCount: bytes.count)
-    }
+    guard length <= UInt64(remaining) else { throw lengthPastEnd(length, at: lengthOffset) }
     let start = position
     position += Int(length)
     return start..<position
