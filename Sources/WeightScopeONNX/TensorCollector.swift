@@ -112,7 +112,7 @@ struct TensorCollector {
     if countOperators { count(defaultDomain ? node.opType : "\(node.domain).\(node.opType)") }
 
     // Tensors held in attributes.
-    let isConstant = defaultDomain && node.opType == "Constant"
+    let isConstant = !node.attribute.isEmpty && defaultDomain && node.opType == "Constant"
     for (a, attribute) in node.attribute.enumerated() {
       func attributeProto() -> String { "\(proto()).attribute[\(a)]" }
       if isConstant {

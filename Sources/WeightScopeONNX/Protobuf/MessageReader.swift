@@ -192,14 +192,24 @@ struct MessageReader {
   // MARK: Skipping
 
   /// Skips the value of a field this reader does not decode, whatever its wire type.
+  @inline(__always)
   mutating func skip(_ key: FieldKey) throws(ReadError) {
     switch key.wireType {
     case .varint: _ = try readVarint()
+    case .lengthDelimited: _ = try payload()
+    default: try skipOther(key)
+    }
+  }
+
+  /// ``skip(_:)`` for the fixed-width wire types (and groups, which keys never carry).
+  @inline(never)
+  private mutating func skipOther(_ key: FieldKey) throws(ReadError) {
+    switch key.wireType {
     case .fixed64: try skipBytes(8, at: position, "fixed64")
     case .fixed32: try skipBytes(4, at: position, "fixed32")
-    case .lengthDelimited: _ = try payload()
     case .startGroup, .endGroup:
       throw ReadError(.unsupported, at: key.offset, "groups are not supported")
+    case .varint, .lengthDelimited: try skip(key)
     }
   }
 
