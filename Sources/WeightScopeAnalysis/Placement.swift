@@ -244,6 +244,7 @@ struct ONNXPlacer {
 
   /// Places `tensors[i]`, whose fields are read in place: passing a TensorInfo would copy it.
   mutating func place(_ tensors: [TensorInfo], at i: Int) -> Placement {
+    if nameReadings.isEmpty { nameReadings.reserveCapacity(tensors.count) }  // Tensors read.
     let name = tensors[i].name
     let section = tensors[i].section
     if isOptimizerSection(section) {
