@@ -11,7 +11,10 @@ public func analyze(_ file: WeightFile) -> Analysis {
   // 1. Where each tensor belongs.
   var placer = ONNXPlacer()
   let prefix = onnx ? nil : NamePrefix.detect(file.tensors)
-  var placements = file.tensors.map { onnx ? placer.place($0) : placePyTorch($0, prefix: prefix) }
+  var placements =
+    onnx
+    ? file.tensors.indices.map { placer.place(file.tensors, at: $0) }
+    : file.tensors.map { placePyTorch($0, prefix: prefix) }
 
   // 2. Layers in file order of their first tensor; each tensor's layer by position, so that
   // a layer name is hashed once per tensor.
@@ -55,51 +58,56 @@ public func analyze(_ file: WeightFile) -> Analysis {
       continue
     }
     if onnx {
+      // The operator of the use that placed tensor `i`, read in place.
+      func opType(_ i: Int) -> String? {
+        placements[i].useIndex.map { file.tensors[i].uses[$0].opType }
+      }
       // An Add operand is a bias only beside a MatMul or Gemm weight.
       let linear = indices.contains {
-        guard placements[$0].role == .weight, let op = placements[$0].use?.opType else {
-          return false
-        }
+        guard placements[$0].role == .weight, let op = opType($0) else { return false }
         return op == "MatMul" || op == "Gemm"
       }
       if !linear {
-        for i in indices where placements[i].role == .bias && placements[i].use?.opType == "Add" {
+        for i in indices where placements[i].role == .bias && opType(i) == "Add" {
           placements[i].role = .other
           placements[i].localName = file.tensors[i].name
         }
       }
-      let members = indices.map {
-        Member(index: $0, info: file.tensors[$0], placement: placements[$0])
-      }
-      var inference = inferONNX(members: members)
+      var inference = inferONNX(members: indices, tensors: file.tensors, placements: placements)
       if inference.kind == .unknown {
         // Initializers that keep PyTorch's names but reach their operator through Slice,
         // Concat or Transpose (an exported LSTM, an attention's MatMul) read as PyTorch's;
         // graph-made tensors beside them (an LSTM's zero initial state) are constants.
-        // Each member's PyTorch placement, by position in `members`.
-        var byPyTorchName: [Placement?] = Array(repeating: nil, count: members.count)
-        var named: [String: [Int]] = [:]
-        named.reserveCapacity(members.count)  // One per member already read.
-        for position in members.indices where hasModuleName(members[position].info.name) {
-          let p = placePyTorch(members[position].info)
-          guard p.layer == name, p.role != .optimizerState else { continue }
-          named[p.localName] = members[position].info.shape
-          byPyTorchName[position] = p
+        let readings = placer.nameReadings
+        // `inferPyTorch` tells a kind only from a weight (`weight`, `weight_ih_l0`,
+        // `in_proj_weight`, ...) or running statistics: without such a name it is not asked.
+        let telling = indices.contains {
+          switch readings[$0]?.role {
+          case .weight, .runningMean, .runningVar: true
+          default: false
+          }
         }
-        let byName = inferPyTorch(layer: name, shapes: named)
+        var byName = Inference(kind: .unknown)
+        if telling {
+          var named: [String: [Int]] = [:]
+          named.reserveCapacity(indices.count)  // One per member already read.
+          for i in indices {
+            if let reading = readings[i] { named[reading.localName] = file.tensors[i].shape }
+          }
+          byName = inferPyTorch(layer: name, shapes: named)
+        }
         if byName.kind != .unknown {
           inference = byName
-          for (position, m) in members.enumerated() {
-            if let p = byPyTorchName[position] {
-              placements[m.index].role = p.role
-              placements[m.index].localName = p.localName
+          for i in indices {
+            if let reading = readings[i] {
+              placements[i].role = reading.role
+              placements[i].localName = reading.localName
             } else {
-              placements[m.index].role = .constant
+              placements[i].role = .constant
             }
           }
-        } else if !members.contains(where: { $0.placement.use != nil }) {
-          inference = inferPyTorch(
-            layer: name, shapes: shapes(of: members.map(\.index), placements, file))
+        } else if !indices.contains(where: { placements[$0].useIndex != nil }) {
+          inference = inferPyTorch(layer: name, shapes: shapes(of: indices, placements, file))
         }
       }
       inferences.append(inference)

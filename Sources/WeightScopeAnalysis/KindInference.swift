@@ -1,12 +1,5 @@
 import WeightScopeModel
 
-/// One tensor of a layer while the layer is being classified.
-struct Member {
-  var index: Int
-  var info: TensorInfo
-  var placement: Placement
-}
-
 /// What the tensors of a layer say it is: a kind, the formula with the hyperparameters they
 /// imply, and what had to be assumed.
 struct Inference {
@@ -252,22 +245,26 @@ private func inferAttention(_ shapes: [String: [Int]], inProj: [Int], packed: Bo
 // MARK: - ONNX
 
 /// Classifies an ONNX layer from the operator that consumes its weight.
-func inferONNX(members: [Member]) -> Inference {
-  // Parameters are the members that are neither constants nor optimizer state; read in place,
-  // since a member holds a whole TensorInfo.
-  func isParameter(_ m: Member) -> Bool {
-    m.placement.role != .constant && m.placement.role != .optimizerState
+///
+/// - Parameters:
+///   - members: the layer's tensors, as indices into `tensors` and `placements`, which are read
+///     in place rather than copied.
+func inferONNX(members: [Int], tensors: [TensorInfo], placements: [Placement]) -> Inference {
+  // Parameters are the members that are neither constants nor optimizer state.
+  func isParameter(_ i: Int) -> Bool {
+    placements[i].role != .constant && placements[i].role != .optimizerState
   }
-  let weightMember = members.first { $0.placement.role == .weight && $0.placement.use != nil }
-  guard let wm = weightMember, let use = wm.placement.use else {
+  let weightMember = members.first {
+    placements[$0].role == .weight && placements[$0].useIndex != nil
+  }
+  guard let wm = weightMember, let u = placements[wm].useIndex else {
     if !members.contains(where: isParameter) { return Inference(kind: .constants) }
     return Inference(kind: .unknown, notes: ["no operator that takes a weight"])
   }
   var shapes: [String: [Int]] = [:]
-  for m in members where isParameter(m) { shapes[m.placement.localName] = m.info.shape }
-  let w = wm.info.shape
+  for i in members where isParameter(i) { shapes[placements[i].localName] = tensors[i].shape }
   do {
-    return try inferONNXThrowing(use: use, w: w, shapes: shapes)
+    return try inferONNXThrowing(use: tensors[wm].uses[u], w: tensors[wm].shape, shapes: shapes)
   } catch {
     return Inference(kind: .unknown, notes: ["no consistent hyperparameters: \(error.message)"])
   }

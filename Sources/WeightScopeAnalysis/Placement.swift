@@ -5,8 +5,9 @@ struct Placement: Equatable {
   var layer: String
   var localName: String
   var role: TensorRole
-  /// The ONNX node whose operand decided the role, when one did.
-  var use: OperatorUse?
+  /// ONNX: which of the tensor's `uses` decided the role (the node whose operand it is), when
+  /// one did.
+  var useIndex: Int?
 }
 
 // MARK: - PyTorch names
@@ -222,42 +223,65 @@ func hasModuleName(_ name: String) -> Bool {
 /// Places ONNX initializers: the consuming node decides the role, the exporter's names (or the
 /// node's module path, or the node's name) the layer.
 struct ONNXPlacer {
+  /// What a tensor's name says by itself, read as PyTorch's: its name inside its module and
+  /// the role that name gives it.
+  struct NameReading {
+    var localName: String
+    var role: TensorRole
+  }
+
   /// Layer chosen for each node that holds a weight, so that its other operands follow it.
   private var layerOfNode: [String: String] = [:]
   /// Node that first claimed a layer name with a weight.
   private var weightNodeOfLayer: [String: String] = [:]
+  /// For each tensor placed so far, in order: its name's PyTorch reading, when the name is a
+  /// module path and the tensor is not optimizer state (the same as `placePyTorch` gives, whose
+  /// layer is then the tensor's layer here too).
+  private(set) var nameReadings: [NameReading?] = []
+  /// The last operand looked up, and what it is: neighbouring tensors often fill the same slot
+  /// of the same operator.
+  private var lastOperand: (op: String, slot: Int, operand: (TensorRole, String)?)?
 
-  mutating func place(_ t: TensorInfo) -> Placement {
-    if isOptimizerSection(t.section) {
-      return Placement(layer: t.section, localName: t.name, role: .optimizerState)
+  /// Places `tensors[i]`, whose fields are read in place: passing a TensorInfo would copy it.
+  mutating func place(_ tensors: [TensorInfo], at i: Int) -> Placement {
+    if nameReadings.isEmpty { nameReadings.reserveCapacity(tensors.count) }  // Tensors read.
+    let name = tensors[i].name
+    let section = tensors[i].section
+    if isOptimizerSection(section) {
+      nameReadings.append(nil)
+      return Placement(layer: section, localName: name, role: .optimizerState)
     }
-    let named = hasModuleName(t.name)
-    let (module, local) = splitModule(t.name)
+    let named = hasModuleName(name)
+    let (module, local) = splitModule(name)
     let nameRole = named ? role(forLocalName: local) : .other
-    let integer = !t.dtype.isFloatingPoint && !t.dtype.isQuantized
+    nameReadings.append(named ? NameReading(localName: local, role: nameRole) : nil)
+    let dtype = tensors[i].dtype
+    let integer = !dtype.isFloatingPoint && !dtype.isQuantized
 
-    // The deciding use: the first that fills a weight-like operand, else the first.
-    var paramUse: OperatorUse?
+    // The deciding use: the first that fills a weight-like operand, else the first. Read in
+    // place: a use holds five strings and a dictionary.
+    let uses = tensors[i].uses
+    var paramUse: Int?
     var operand: (TensorRole, String)?
-    for candidate in t.uses {
-      if let found = parameterOperand(op: candidate.opType, slot: candidate.inputIndex) {
-        paramUse = candidate
+    for k in uses.indices {
+      if let found = lookUpOperand(op: uses[k].opType, slot: uses[k].inputIndex) {
+        paramUse = k
         operand = found
         break
       }
     }
-    let use = paramUse ?? t.uses.first
+    let useIndex = paramUse ?? (uses.isEmpty ? nil : 0)
 
     var role: TensorRole
-    var localName = named ? local : t.name
+    var localName = named ? local : name
     if let (r, operand) = operand, !(integer && r != .weight) {
       role = r
       localName = operand
     } else if nameRole != .other && !integer {
       role = nameRole
-    } else if let use, isShapeOperand(op: use.opType, slot: use.inputIndex) {
+    } else if let u = useIndex, isShapeOperand(op: uses[u].opType, slot: uses[u].inputIndex) {
       role = .constant
-    } else if integer || t.elements <= 1 {
+    } else if integer || tensors[i].elements <= 1 {
       // Integer operands of anything, and scalar operands of arithmetic, are constants.
       role = .constant
     } else {
@@ -267,12 +291,20 @@ struct ONNXPlacer {
     let layer: String
     if named {
       layer = module
-    } else if let use {
-      layer = layerName(for: use, claimsWeight: role == .weight)
+    } else if let u = useIndex {
+      layer = layerName(for: uses[u], claimsWeight: role == .weight)
     } else {
-      layer = t.section.isEmpty ? t.name : t.section
+      layer = section.isEmpty ? name : section
     }
-    return Placement(layer: layer, localName: localName, role: role, use: use)
+    return Placement(layer: layer, localName: localName, role: role, useIndex: useIndex)
+  }
+
+  /// `parameterOperand(op:slot:)`, remembered for the last pair asked.
+  private mutating func lookUpOperand(op: String, slot: Int) -> (TensorRole, String)? {
+    if let last = lastOperand, last.slot == slot, last.op == op { return last.operand }
+    let operand = parameterOperand(op: op, slot: slot)
+    lastOperand = (op, slot, operand)
+    return operand
   }
 
   private mutating func layerName(for use: OperatorUse, claimsWeight: Bool) -> String {

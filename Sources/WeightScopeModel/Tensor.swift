@@ -28,6 +28,7 @@ public struct TensorStorage: Sendable, Equatable, Hashable, Codable {
   /// Absolute offset of the tensor's bytes in the file that holds them, when known.
   public var fileOffset: Int?
 
+  @inlinable
   public init(key: String, offsetElements: Int = 0, stride: [Int] = [], recordBytes: Int? = nil, fileOffset: Int? = nil) {
     self.key = key
     self.offsetElements = offsetElements
@@ -52,6 +53,7 @@ public struct OperatorUse: Sendable, Equatable, Hashable, Codable {
   /// The graph the node sits in: empty for the main graph, else a path such as `Loop_0/body`.
   public var graph: String
 
+  @inlinable
   public init(opType: String, node: String, domain: String = "", inputIndex: Int, attributes: [String: [Int]] = [:], graph: String = "") {
     self.opType = opType
     self.node = node
@@ -90,6 +92,7 @@ public struct TensorInfo: Sendable, Equatable, Codable {
   /// Extra facts (quantization scale, ONNX data location), as short `key=value` notes.
   public var notes: [String]
 
+  @inlinable
   public init(
     name: String, shape: [Int], dtype: DType, elements: Int, bytes: Int,
     storage: TensorStorage? = nil, sharedWith: String? = nil, declaredTrainable: Bool? = nil,

@@ -29,7 +29,7 @@ public enum ONNXReader {
     }
 
     var collector = TensorCollector(
-      limits: limits, externals: ExternalDataResolver(modelPath: path))
+      limits: limits, externals: ExternalDataResolver(modelPath: path), bytes: bytes)
     try collector.walk(graph, proto: "ModelProto.graph", path: "", keepScope: true)
     for (t, info) in model.trainingInfo.enumerated() {
       if let initialization = info.initialization {

@@ -10,14 +10,19 @@ import WeightScopeModel
 struct TensorCollector {
   let limits: Limits
   var externals: ExternalDataResolver
+  /// The model's bytes, which node input and output names are read from.
+  let bytes: FileBytes
   private(set) var tensors: [TensorInfo] = []
   private(set) var findings: [Finding] = []
   /// Operator counts in the main graph and its subgraphs, in order of first appearance.
   private(set) var operatorCounts: [(String, Int)] = []
   private var operatorIndex: [String: Int] = [:]
+  /// The operator counted last and its index in ``operatorCounts``: runs of one operator are
+  /// counted without hashing its name.
+  private var lastOperator: (name: String, index: Int)?
 
   /// Name to tensor index; -1 marks a name shadowed by a subgraph input.
-  private var scope: [String: Int] = [:]
+  private var scope = NameScope()
   /// Previous bindings, to undo when a subgraph's scope closes.
   private var undo: [(String, Int?)] = []
   /// Whether bindings are recorded in `undo`: not while walking a graph whose scope is kept.
@@ -27,9 +32,10 @@ struct TensorCollector {
   /// that flows through one is also recorded at its eventual consumer.
   static let passThrough: Set<String> = ["Identity", "Cast", "CastLike", "DequantizeLinear"]
 
-  init(limits: Limits, externals: ExternalDataResolver) {
+  init(limits: Limits, externals: ExternalDataResolver, bytes: FileBytes) {
     self.limits = limits
     self.externals = externals
+    self.bytes = bytes
   }
 
   // MARK: Graphs
@@ -59,7 +65,7 @@ struct TensorCollector {
       // Sized from what was decoded, never from a count the file claims; only for the main
       // graph, since reserving for each of many subgraphs would defeat geometric growth.
       let initializers = graph.initializer.count + graph.sparseInitializer.count
-      scope.reserveCapacity(scope.count + initializers)
+      scope.reserveCapacity(initializers)
       tensors.reserveCapacity(tensors.count + initializers)
     }
     for i in graph.initializer.indices {
@@ -106,11 +112,11 @@ struct TensorCollector {
     if countOperators { count(defaultDomain ? node.opType : "\(node.domain).\(node.opType)") }
 
     // Tensors held in attributes.
-    let isConstant = defaultDomain && node.opType == "Constant"
+    let isConstant = !node.attribute.isEmpty && defaultDomain && node.opType == "Constant"
     for (a, attribute) in node.attribute.enumerated() {
       func attributeProto() -> String { "\(proto()).attribute[\(a)]" }
       if isConstant {
-        let name = node.output.first.flatMap { $0.isEmpty ? nil : $0 }
+        let name = try node.firstOutput(in: bytes).flatMap { $0.isEmpty ? nil : $0 }
         if let index = try addConstant(
           attribute, output: name, proto: attributeProto(),
           section: Self.join(section, "constant"))
@@ -145,15 +151,22 @@ struct TensorCollector {
 
     // Uses of tensors in scope.
     var attributes: [String: [Int]]?
-    for (j, input) in node.input.enumerated() where !input.isEmpty {
-      guard let index = scope[input], index >= 0 else { continue }
+    var inputs = try node.names(1, in: bytes)
+    while let (j, input) = try inputs.next() {
+      guard !input.isEmpty, let index = scope.index(ofUTF8: inputs.fields.raw(input)), index >= 0
+      else { continue }
       if attributes == nil { attributes = Self.integerAttributes(node) }
-      tensors[index].uses.append(
-        OperatorUse(
-          opType: node.opType, node: nodeName(), domain: node.domain, inputIndex: j,
-          attributes: attributes ?? [:], graph: path))
+      let use = OperatorUse(
+        opType: node.opType, node: nodeName(), domain: node.domain, inputIndex: j,
+        attributes: attributes ?? [:], graph: path)
+      // Most tensors have one use: a literal allocates it exactly, without growing.
+      if tensors[index].uses.isEmpty {
+        tensors[index].uses = [use]
+      } else {
+        tensors[index].uses.append(use)
+      }
       if j == 0, defaultDomain, Self.passThrough.contains(node.opType),
-        let output = node.output.first, !output.isEmpty
+        let output = try node.firstOutput(in: self.bytes), !output.isEmpty
       {
         bind(output, index)
       }
@@ -180,7 +193,7 @@ struct TensorCollector {
   mutating func walk(_ function: FunctionProto, proto: String) throws(ReadError) {
     let saved = scope
     let savedUndo = undo
-    scope = [:]
+    scope = NameScope()
     undo = []
     let path = "function \(function.domain.isEmpty ? "" : function.domain + ".")\(function.name)"
     for (k, node) in function.node.enumerated() {
@@ -308,9 +321,9 @@ struct TensorCollector {
         .overflow, at: tensor.dimsOffset ?? tensor.offset,
         "size of \(elements) \(dtype.rawValue) elements overflows", context: proto() + ".dims")
     }
-    var info = TensorInfo(
-      name: name, shape: tensor.dims, dtype: dtype, elements: elements, bytes: bytes,
-      section: section)
+    // Gathered first and made into a TensorInfo once, at the end.
+    var storage: TensorStorage?
+    var notes: [String] = []
     // Built only for a finding: quoting every name would cost more than reading the tensor.
     func label() -> String { "\(quoted(name)) (\(dtype.rawValue)\(shapeText(tensor.dims)))" }
 
@@ -323,10 +336,10 @@ struct TensorCollector {
     }
     if tensor.isExternal {
       try describeExternal(
-        tensor, label: label(), expected: bytes, dtype: dtype, into: &info,
-        proto: proto())
+        tensor, label: label(), expected: bytes, dtype: dtype, storage: &storage,
+        notes: &notes, proto: proto())
     } else if let raw = tensor.rawData {
-      info.storage = TensorStorage(key: "", recordBytes: raw.count, fileOffset: raw.lowerBound)
+      storage = TensorStorage(key: "", recordBytes: raw.count, fileOffset: raw.lowerBound)
       if dtype == .string {
         findings.append(
           Finding(
@@ -341,7 +354,7 @@ struct TensorCollector {
             offset: raw.lowerBound))
       }
     } else if let field = tensor.typedField {
-      info.notes.append("data=\(field.name)")
+      notes.append("data=\(field.name)")
       checkTyped(tensor, field: field, dtype: dtype, elements: elements, label: label())
     } else if elements > 0 {
       findings.append(
@@ -350,7 +363,9 @@ struct TensorCollector {
           "tensor \(label()) has no data (no raw_data, typed data or external data)",
           offset: tensor.offset))
     }
-    return info
+    return TensorInfo(
+      name: name, shape: tensor.dims, dtype: dtype, elements: elements, bytes: bytes,
+      storage: storage, section: section, notes: notes)
   }
 
   private mutating func checkTyped(
@@ -390,7 +405,7 @@ struct TensorCollector {
 
   private mutating func describeExternal(
     _ tensor: TensorProto, label: @autoclosure () -> String, expected: Int, dtype: DType,
-    into info: inout TensorInfo,
+    storage: inout TensorStorage?, notes: inout [String],
     proto: @autoclosure () -> String
   ) throws(ReadError) {
     guard let location = tensor.external("location") else {
@@ -414,8 +429,8 @@ struct TensorCollector {
       return
     }
     let declaredLength: Int? = length ?? nil
-    info.notes.append("data=external")
-    info.notes.append("location=\(location)")
+    notes.append("data=external")
+    notes.append("location=\(location)")
     let lookup: ExternalDataResolver.Lookup
     do {
       lookup = try externals.lookup(location, at: tensor.offset)
@@ -424,14 +439,14 @@ struct TensorCollector {
     }
     switch lookup {
     case .missing(let reason):
-      info.storage = TensorStorage(key: location, recordBytes: declaredLength, fileOffset: offset)
+      storage = TensorStorage(key: location, recordBytes: declaredLength, fileOffset: offset)
       findings.append(
         Finding(
           .error, "onnx.external-missing",
           "tensor \(label()): external data \(reason)", offset: tensor.offset))
     case .file(let size):
       let recordBytes = declaredLength ?? max(0, size - offset)
-      info.storage = TensorStorage(key: location, recordBytes: recordBytes, fileOffset: offset)
+      storage = TensorStorage(key: location, recordBytes: recordBytes, fileOffset: offset)
       let (end, overflow) = offset.addingReportingOverflow(recordBytes)
       if overflow || end > size {
         findings.append(
@@ -495,12 +510,20 @@ struct TensorCollector {
   }
 
   private mutating func count(_ op: String) {
-    if let i = operatorIndex[op] {
-      operatorCounts[i].1 += 1
+    if let last = lastOperator, last.name == op {
+      operatorCounts[last.index].1 += 1
+      return
+    }
+    let index: Int
+    if let known = operatorIndex[op] {
+      index = known
+      operatorCounts[index].1 += 1
     } else {
-      operatorIndex[op] = operatorCounts.count
+      index = operatorCounts.count
+      operatorIndex[op] = index
       operatorCounts.append((op, 1))
     }
+    lastOperator = (op, index)
   }
 
   static func integerAttributes(_ node: NodeProto) -> [String: [Int]] {

@@ -143,7 +143,7 @@ extension WeightFile {
     var fields = MessageReader(FileBytes(copying: bytes).reader())
     while let key = try fields.nextKey() {
       try fields.skip(key)
-      boundaries.insert(fields.reader.position)
+      boundaries.insert(fields.position)
     }
     let full = try Fixtures.read(name)
     var failures = 0

@@ -58,8 +58,8 @@ struct AttributeProto: ProtoMessage {
     }
   }
 
-  mutating func begin(at offset: Int) {
-    self.offset = offset
+  mutating func begin(_ fields: MessageReader, _ state: inout ProtoState) {
+    offset = fields.position
   }
 
   mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)

@@ -28,8 +28,25 @@ struct GraphProto: ProtoMessage {
     }
   }
 
-  mutating func begin(at offset: Int) {
-    self.offset = offset
+  mutating func begin(_ fields: MessageReader, _ state: inout ProtoState) {
+    offset = fields.position
+    // Room for the nodes and initializers the graph holds, counted by their keys: a count of
+    // fields present (each takes two bytes or more), never one the file declares. Any error
+    // stops the count; decoding the fields then reports it.
+    var scan = fields
+    var nodes = 0
+    var initializers = 0
+    while let key = try? scan.nextKey() {
+      if key.number == 1 {
+        nodes += 1
+      } else if key.number == 5 {
+        initializers += 1
+      }
+      guard (try? scan.skip(key)) != nil else { break }
+    }
+    // Each is a message, so no more than the limit lets through.
+    node.reserveCapacity(min(nodes, state.remainingMessages))
+    initializer.reserveCapacity(min(initializers, state.remainingMessages))
   }
 
   mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)

@@ -57,8 +57,8 @@ struct TensorProto: ProtoMessage {
     }
   }
 
-  mutating func begin(at offset: Int) {
-    self.offset = offset
+  mutating func begin(_ fields: MessageReader, _ state: inout ProtoState) {
+    offset = fields.position
   }
 
   mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
@@ -66,17 +66,21 @@ struct TensorProto: ProtoMessage {
   {
     switch key.number {
     case 1:
-      let at = fields.reader.position
-      if dimsOffset == nil { dimsOffset = at }
+      // Gathered in `state.dimsScratch` and made an array in `end`.
+      let at = fields.position
+      if dimsOffset == nil {
+        dimsOffset = at
+        state.dimsScratch.removeAll(keepingCapacity: true)
+      }
       let limit = state.limits.tensorRank
-      try fields.appendInt64s(key, to: &dims, limit: limit + 1)
-      if dims.count > limit {
+      try fields.appendInt64s(key, to: &state.dimsScratch, limit: limit + 1)
+      if state.dimsScratch.count > limit {
         throw ReadError(
           .limitExceeded, at: at,
           "more than \(limit) dimensions (Limits.tensorRank)")
       }
     case 2:
-      dataTypeOffset = fields.reader.position
+      dataTypeOffset = fields.position
       dataType = try fields.int32(key)
     case 3:
       hasSegment = true
@@ -84,8 +88,7 @@ struct TensorProto: ProtoMessage {
       try fields.skip(key)
     case 8: name = try fields.string(key)
     case 9:
-      let payload = try fields.lengthDelimited(key)
-      rawData = payload.start..<payload.end
+      rawData = try fields.lengthDelimited(key)
     case 13:
       externalData.append(
         try fields.message(key, StringStringEntryProto.self, &state, "[\(externalData.count)]"))
@@ -110,6 +113,10 @@ struct TensorProto: ProtoMessage {
       typedCount =
         (typedCount.lowerBound + count.lowerBound)...(typedCount.upperBound + count.upperBound)
     }
+  }
+
+  mutating func end(_ state: inout ProtoState) {
+    if dimsOffset != nil { dims = state.takeDims() }
   }
 
   /// Whether the values live in another file.
@@ -138,8 +145,8 @@ struct SparseTensorProto: ProtoMessage {
     }
   }
 
-  mutating func begin(at offset: Int) {
-    self.offset = offset
+  mutating func begin(_ fields: MessageReader, _ state: inout ProtoState) {
+    offset = fields.position
   }
 
   mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
@@ -149,7 +156,7 @@ struct SparseTensorProto: ProtoMessage {
     case 1: values = try fields.message(key, TensorProto.self, &state)
     case 2: indices = try fields.message(key, TensorProto.self, &state)
     case 3:
-      let at = fields.reader.position
+      let at = fields.position
       let limit = state.limits.tensorRank
       try fields.appendInt64s(key, to: &dims, limit: limit + 1)
       if dims.count > limit {

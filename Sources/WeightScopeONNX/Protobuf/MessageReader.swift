@@ -1,48 +1,115 @@
 import WeightScopeCore
 
-/// Reads the fields of one protobuf message, whose bytes are exactly `reader`'s range.
+/// Reads the fields of one protobuf message, whose bytes are exactly `range` of a file.
 ///
 /// Every length is checked against the end of this message, not only the end of the file, so a
 /// nested field can never reach into its parent's next field. Scalars, strings and nested
 /// readers are read by the field's declared type; a value of the wrong wire type is an error.
+///
+/// Reads the file's buffer directly: a field's bytes are handed out as a range of the file,
+/// so that reading a string or skipping a payload makes no sub-reader.
 struct MessageReader {
-  var reader: ByteReader
+  /// The file, kept alive while its buffer is read.
+  let bytes: FileBytes
+  private let buffer: UnsafeRawBufferPointer
+  /// Offset of the next byte to read.
+  private(set) var position: Int
+  /// One past the message's last byte.
+  let end: Int
 
+  /// A reader over the fields from `reader`'s position to its end.
   init(_ reader: ByteReader) {
-    self.reader = reader
+    bytes = reader.bytes
+    buffer = reader.bytes.buffer
+    position = reader.position
+    end = reader.end
   }
+
+  /// A reader over `range` of `bytes`, which must lie inside them (a range this type handed
+  /// out, or one checked by the caller).
+  init(_ bytes: FileBytes, range: Range<Int>) {
+    self.bytes = bytes
+    buffer = bytes.buffer
+    position = range.lowerBound
+    end = range.upperBound
+  }
+
+  /// A reader over `range` of `bytes`, checked to lie inside them.
+  init(_ bytes: FileBytes, checking range: Range<Int>) throws(ReadError) {
+    guard range.lowerBound >= 0, range.upperBound <= bytes.count else {
+      throw ReadError(
+        .truncated, at: range.lowerBound,
+        "range \(hex(range.lowerBound))..<\(hex(range.upperBound)) is past the end "
+          + "(\(hex(bytes.count)))")
+    }
+    self.init(bytes, range: range)
+  }
+
+  var isAtEnd: Bool { position >= end }
+  var remaining: Int { end - position }
 
   /// The next field's key, or nil at the end of the message.
+  @inline(__always)
   mutating func nextKey() throws(ReadError) -> FieldKey? {
-    guard !reader.isAtEnd else { return nil }
-    return try FieldKey(parsing: &reader)
+    guard position < end else { return nil }
+    let offset = position
+    return try FieldKey(raw: try readVarint(), at: offset)
   }
 
-  /// The error for data that runs past the end of `reader`: `.truncated` when that end is the
-  /// end of the file, `.malformed` when it is the end of an enclosing message.
-  static func pastEnd(at offset: Int, _ what: String, in reader: ByteReader) -> ReadError {
-    if reader.end >= reader.bytes.count {
+  /// The varint at the position, which must end inside this message.
+  @inline(__always)
+  mutating func readVarint() throws(ReadError) -> UInt64 {
+    try Varint.read(buffer, at: &position, end: end, fileCount: bytes.count)
+  }
+
+  /// The error for data that runs past `end`: `.truncated` when that end is the end of the
+  /// file, `.malformed` when it is the end of an enclosing message.
+  static func pastEnd(at offset: Int, _ what: String, end: Int, fileCount: Int) -> ReadError {
+    if end >= fileCount {
       return ReadError(.truncated, at: offset, "\(what) runs past the end of the file")
     }
     return ReadError(
       .malformed, at: offset,
-      "\(what) runs past the end of the enclosing message at \(hex(reader.end))")
+      "\(what) runs past the end of the enclosing message at \(hex(end))")
+  }
+
+  /// The bytes of `range` of the file, valid while ``bytes`` lives.
+  func raw(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(rebasing: buffer[range])
+  }
+
+  /// The error for a length that runs past the end, built apart from the check.
+  @inline(never)
+  func lengthPastEnd(_ length: UInt64, at offset: Int) -> ReadError {
+    Self.pastEnd(at: offset, "length \(length)", end: end, fileCount: bytes.count)
+  }
+
+  /// The text of `range` of the file, decoded as UTF-8, invalid sequences repaired.
+  func text(_ range: Range<Int>) -> String {
+    // As typed bytes: the raw buffer takes a slower, generic way into String.
+    String(
+      decoding: UnsafeRawBufferPointer(rebasing: buffer[range]).bindMemory(to: UInt8.self),
+      as: UTF8.self)
   }
 
   // MARK: Scalars
 
   /// Throws unless `key` has wire type `expected`.
+  @inline(__always)
   func expect(_ key: FieldKey, _ expected: WireType) throws(ReadError) {
-    guard key.wireType == expected else {
-      throw ReadError(
-        .malformed, at: key.offset,
-        "wire type \(key.wireType.name), expected \(expected.name)")
-    }
+    guard key.wireType == expected else { throw Self.wrongWireType(key, expected) }
+  }
+
+  /// The error for a field of the wrong wire type, built apart from the check.
+  @inline(never)
+  static func wrongWireType(_ key: FieldKey, _ expected: WireType) -> ReadError {
+    ReadError(
+      .malformed, at: key.offset, "wire type \(key.wireType.name), expected \(expected.name)")
   }
 
   mutating func varint(_ key: FieldKey) throws(ReadError) -> UInt64 {
     try expect(key, .varint)
-    return try Varint.read(&reader)
+    return try readVarint()
   }
 
   /// An `int64` field: the varint's bits as a signed value.
@@ -58,32 +125,53 @@ struct MessageReader {
 
   /// Skips `count` bytes, which must lie inside this message.
   mutating func skipBytes(_ count: Int, at offset: Int, _ what: String) throws(ReadError) {
-    guard count <= reader.remaining else { throw Self.pastEnd(at: offset, what, in: reader) }
-    try reader.skip(count)
+    guard count <= remaining else {
+      throw Self.pastEnd(at: offset, what, end: end, fileCount: bytes.count)
+    }
+    position += count
   }
 
   // MARK: Length-delimited
 
-  /// The bytes of a length-delimited field, as a reader over them (nothing is copied).
-  mutating func lengthDelimited(_ key: FieldKey) throws(ReadError) -> ByteReader {
+  /// The range of the file that a length-delimited field's bytes take (nothing is copied).
+  @inline(__always)
+  mutating func lengthDelimited(_ key: FieldKey) throws(ReadError) -> Range<Int> {
     try expect(key, .lengthDelimited)
     return try payload()
   }
 
-  /// Reads a length prefix and returns a reader over the bytes it covers.
-  mutating func payload() throws(ReadError) -> ByteReader {
-    let lengthOffset = reader.position
-    let length = try Varint.read(&reader)
-    guard length <= UInt64(reader.remaining) else {
-      throw Self.pastEnd(at: lengthOffset, "length \(length)", in: reader)
-    }
-    return try reader.readSlice(Int(length))
+  /// Reads a length prefix and returns the range of the bytes it covers.
+  @inline(__always)
+  mutating func payload() throws(ReadError) -> Range<Int> {
+    let lengthOffset = position
+    let length = try readVarint()
+    guard length <= UInt64(remaining) else { throw lengthPastEnd(length, at: lengthOffset) }
+    let start = position
+    position += Int(length)
+    return start..<position
   }
 
   /// A `string` or `bytes` field decoded as UTF-8, invalid sequences repaired.
   mutating func string(_ key: FieldKey) throws(ReadError) -> String {
-    var bytes = try lengthDelimited(key)
-    return try bytes.readString(bytes.count)
+    text(try lengthDelimited(key))
+  }
+
+  /// A `string` field that often repeats the one before it (an operator's name): when its
+  /// bytes equal those of `recent`, `recent`'s string is returned instead of a new one.
+  mutating func string(_ key: FieldKey, reusing recent: inout RecentString?) throws(ReadError)
+    -> String
+  {
+    let range = try lengthDelimited(key)
+    if let recent, recent.bytes.count == range.count {
+      var i = 0
+      let a = recent.bytes.lowerBound
+      let b = range.lowerBound
+      while i < range.count, buffer[a + i] == buffer[b + i] { i += 1 }
+      if i == range.count { return recent.text }
+    }
+    let text = text(range)
+    recent = RecentString(bytes: range, text: text)
+    return text
   }
 
   /// A nested message of type `M`, counted against the depth and message limits.
@@ -93,9 +181,9 @@ struct MessageReader {
     _ key: FieldKey, _: M.Type, _ state: inout ProtoState,
     _ component: @autoclosure () -> String = ""
   ) throws(ReadError) -> M {
-    let bytes = try lengthDelimited(key)
+    let range = try lengthDelimited(key)
     do {
-      return try M(parsing: bytes, state: &state)
+      return try M(fields: MessageReader(bytes, range: range), state: &state)
     } catch {
       throw error.prefixed(component())
     }
@@ -104,14 +192,24 @@ struct MessageReader {
   // MARK: Skipping
 
   /// Skips the value of a field this reader does not decode, whatever its wire type.
+  @inline(__always)
   mutating func skip(_ key: FieldKey) throws(ReadError) {
     switch key.wireType {
-    case .varint: _ = try Varint.read(&reader)
-    case .fixed64: try skipBytes(8, at: reader.position, "fixed64")
-    case .fixed32: try skipBytes(4, at: reader.position, "fixed32")
+    case .varint: _ = try readVarint()
     case .lengthDelimited: _ = try payload()
+    default: try skipOther(key)
+    }
+  }
+
+  /// ``skip(_:)`` for the fixed-width wire types (and groups, which keys never carry).
+  @inline(never)
+  private mutating func skipOther(_ key: FieldKey) throws(ReadError) {
+    switch key.wireType {
+    case .fixed64: try skipBytes(8, at: position, "fixed64")
+    case .fixed32: try skipBytes(4, at: position, "fixed32")
     case .startGroup, .endGroup:
       throw ReadError(.unsupported, at: key.offset, "groups are not supported")
+    case .varint, .lengthDelimited: try skip(key)
     }
   }
 
@@ -126,14 +224,16 @@ struct MessageReader {
   {
     switch key.wireType {
     case .varint:
-      let value = Int(truncatingIfNeeded: Int64(bitPattern: try Varint.read(&reader)))
+      let value = Int(truncatingIfNeeded: Int64(bitPattern: try readVarint()))
       if values.count < limit { values.append(value) }
       return 1
     case .lengthDelimited:
-      var packed = try payload()
+      let packed = try payload()
+      var at = packed.lowerBound
       var count = 0
-      while !packed.isAtEnd {
-        let value = Int(truncatingIfNeeded: Int64(bitPattern: try Varint.read(&packed)))
+      while at < packed.upperBound {
+        let raw = try Varint.read(buffer, at: &at, end: packed.upperBound, fileCount: bytes.count)
+        let value = Int(truncatingIfNeeded: Int64(bitPattern: raw))
         if values.count < limit { values.append(value) }
         count += 1
       }
@@ -169,16 +269,22 @@ struct MessageReader {
       let width = element == .fixed32 ? 4 : 8
       guard packed.count % width == 0 else {
         throw ReadError(
-          .malformed, at: packed.start,
+          .malformed, at: packed.lowerBound,
           "packed \(element.name) payload of \(packed.count) bytes is not a multiple of \(width)")
       }
       return (packed.count / width)...(packed.count / width)
     default:
       if packed.count <= exactLimit {
-        let count = try Varint.count(in: packed)
+        let count = try Varint.count(in: buffer, packed)
         return count...count
       }
       return ((packed.count + Varint.maxBytes - 1) / Varint.maxBytes)...packed.count
     }
   }
+}
+
+/// A string decoded from a file and the range of the file it came from.
+struct RecentString {
+  var bytes: Range<Int>
+  var text: String
 }

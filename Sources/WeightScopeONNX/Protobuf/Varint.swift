@@ -12,18 +12,35 @@ enum Varint {
   /// Decodes the varint at `reader`'s position, which must end before `reader.end`.
   ///
   /// - Throws: `.malformed` when it runs longer than ten bytes, `.overflow` when the tenth byte
-  ///   carries more than one bit, and ``MessageReader/pastEnd(at:_:in:)``'s error when the bytes
-  ///   end first. The offset is always that of the varint's first byte.
-  @inline(__always)
+  ///   carries more than one bit, and ``MessageReader/pastEnd(at:_:end:fileCount:)``'s error
+  ///   when the bytes end first. The offset is always that of the varint's first byte.
   static func read(_ reader: inout ByteReader) throws(ReadError) -> UInt64 {
-    let start = reader.position
-    let end = reader.end
-    let buffer = reader.bytes.buffer
+    var position = reader.position
+    let value = try read(
+      reader.bytes.buffer, at: &position, end: reader.end, fileCount: reader.bytes.count)
+    try reader.seek(to: position)
+    return value
+  }
+
+  /// Decodes the varint at `position` of `buffer` (a file of `fileCount` bytes), which must end
+  /// before `end`, and moves `position` past it; errors as ``read(_:)``.
+  @inline(__always)
+  static func read(
+    _ buffer: UnsafeRawBufferPointer, at position: inout Int, end: Int, fileCount: Int
+  ) throws(ReadError) -> UInt64 {
+    let start = position
+    // One byte: every field key below 16 and every length below 128.
+    if start < end, buffer[start] < 0x80 {
+      position = start + 1
+      return UInt64(buffer[start])
+    }
     var index = start
     var result: UInt64 = 0
     var shift: UInt64 = 0
     while true {
-      guard index < end else { throw MessageReader.pastEnd(at: start, "varint", in: reader) }
+      guard index < end else {
+        throw MessageReader.pastEnd(at: start, "varint", end: end, fileCount: fileCount)
+      }
       let byte = buffer[index]
       index += 1
       if shift == 63 {
@@ -41,7 +58,7 @@ enum Varint {
       if byte & 0x80 == 0 { break }
       shift += 7
     }
-    try reader.seek(to: index)
+    position = index
     return result
   }
 
@@ -50,11 +67,17 @@ enum Varint {
   /// - Throws: `.malformed` when the last varint is cut off by the end of the payload or one is
   ///   longer than ten bytes.
   static func count(in payload: ByteReader) throws(ReadError) -> Int {
-    let buffer = payload.bytes.buffer
+    try count(in: payload.bytes.buffer, payload.start..<payload.end)
+  }
+
+  /// How many varints `range` of `buffer` holds; errors as ``count(in:)``.
+  static func count(in buffer: UnsafeRawBufferPointer, _ range: Range<Int>) throws(ReadError)
+    -> Int
+  {
     var count = 0
     var run = 0
-    var index = payload.start
-    while index < payload.end {
+    var index = range.lowerBound
+    while index < range.upperBound {
       let byte = buffer[index]
       run += 1
       if byte & 0x80 == 0 {
@@ -67,7 +90,7 @@ enum Varint {
     }
     if run > 0 {
       throw ReadError(
-        .malformed, at: payload.end - run,
+        .malformed, at: range.upperBound - run,
         "packed varint runs past the end of its field")
     }
     return count
