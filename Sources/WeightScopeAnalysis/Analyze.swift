@@ -126,10 +126,13 @@ public func analyze(_ file: WeightFile) -> Analysis {
   for i in file.tensors.indices {
     let role = placements[i].role
     let known = inferences[layerOf[i]].kind.hasFormula
-    let name = file.tensors[i].name
-    let inQuantized = !quantized.isEmpty && quantized.contains { name.hasPrefix($0) }
+    let inQuantized =
+      !quantized.isEmpty && quantized.contains { file.tensors[i].name.hasPrefix($0) }
+    // The few fields the rules read, read in place: passing the tensor would copy it.
     let (trainable, rule) = decideTrainability(
-      file.tensors[i], role: role, knownLayer: known, inQuantizedModule: inQuantized)
+      dtype: file.tensors[i].dtype, declaredTrainable: file.tensors[i].declaredTrainable,
+      declaredParameter: file.tensors[i].declaredParameter, role: role, knownLayer: known,
+      inQuantizedModule: inQuantized)
     tensors.append(
       AnalyzedTensor(
         info: file.tensors[i], layer: placements[i].layer, localName: placements[i].localName,
@@ -241,7 +244,8 @@ func saturatingAdd(_ a: Int, _ b: Int, _ saturated: inout Bool) -> Int {
 
 /// The rules of ``TrainabilityRule``, in order.
 func decideTrainability(
-  _ t: TensorInfo, role: TensorRole, knownLayer: Bool, inQuantizedModule: Bool = false
+  dtype: DType, declaredTrainable: Bool?, declaredParameter: Bool?, role: TensorRole,
+  knownLayer: Bool, inQuantizedModule: Bool = false
 ) -> (Bool, TrainabilityRule) {
   switch role {
   case .optimizerState: return (false, .optimizer)
@@ -250,17 +254,17 @@ func decideTrainability(
   default: break
   }
   // A quantized module registers no parameters, whatever its packed bias was pickled as.
-  if inQuantizedModule || t.dtype.isQuantized { return (false, .quantized) }
-  if let declared = t.declaredTrainable {
-    return (declared && t.declaredParameter != false, .declared)
+  if inQuantizedModule || dtype.isQuantized { return (false, .quantized) }
+  if let declared = declaredTrainable {
+    return (declared && declaredParameter != false, .declared)
   }
-  if t.declaredParameter == false { return (false, .declared) }
+  if declaredParameter == false { return (false, .declared) }
   switch role {
   case .runningMean, .runningVar: return (false, .runningStat)
   case .numBatchesTracked: return (false, .counter)
   default: break
   }
-  if !t.dtype.isFloatingPoint && !t.dtype.isQuantized { return (false, .integerDType) }
+  if !dtype.isFloatingPoint && !dtype.isQuantized { return (false, .integerDType) }
   if role == .buffer { return (false, .buffer) }
   if knownLayer && (role == .weight || role == .bias) { return (true, .knownLayer) }
   return (true, .unknownLayer)

@@ -103,20 +103,30 @@ struct Table {
       cellWidths.append(counts)
     }
     let lineWidth = widths.reduce(0, +) + 2 * max(0, widths.count - 1)
+    // One buffer for every line, emptied between them.
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(lineWidth + 16)  // Measured from this table's own cells.
+    func pad(_ count: Int) {
+      var left = count
+      while left > 0 {
+        bytes.append(0x20)
+        left -= 1
+      }
+    }
     func line(_ cells: [String], _ counts: [Int]) -> String {
-      var bytes: [UInt8] = []
-      bytes.reserveCapacity(lineWidth)  // Measured from this table's own cells.
+      bytes.removeAll(keepingCapacity: true)
       var ascii = true
-      for (i, cell) in cells.enumerated() {
-        if i > 0 { bytes.append(contentsOf: [0x20, 0x20]) }
-        let pad = max(0, widths[i] - counts[i])
-        if alignments[i] == .right { bytes.append(contentsOf: repeatElement(0x20, count: pad)) }
+      var i = 0
+      for cell in cells {
+        if i > 0 { pad(2) }
+        let padding = max(0, widths[i] - counts[i])
+        if alignments[i] == .right { pad(padding) }
         // characterCount is the byte count exactly when the cell is ASCII.
-        if counts[i] != cell.utf8.count { ascii = false }
-        bytes.append(contentsOf: cell.utf8)
-        if alignments[i] != .right && i != cells.count - 1 {
-          bytes.append(contentsOf: repeatElement(0x20, count: pad))
-        }
+        let utf8 = cell.utf8
+        if counts[i] != utf8.count { ascii = false }
+        bytes.append(contentsOf: utf8)
+        if alignments[i] != .right && i != cells.count - 1 { pad(padding) }
+        i += 1
       }
       guard ascii else {
         // A space can end a longer character (after a prepended mark): trim by characters.

@@ -68,8 +68,14 @@ public enum TextReport {
         continue
       }
       let indices = layer.tensorIndices
-      let weight = indices.first { all[$0].role == .weight }.map { shapeText(all[$0].info.shape) }
-      let bias = indices.first { all[$0].role == .bias }.map { shapeText(all[$0].info.shape) }
+      // The first weight and bias, read in place.
+      var weight: String?
+      var bias: String?
+      for i in indices where weight == nil || bias == nil {
+        let role = all[i].role
+        if role == .weight, weight == nil { weight = shapeText(all[i].info.shape) }
+        if role == .bias, bias == nil { bias = shapeText(all[i].info.shape) }
+      }
       var formula = ""
       var second = ""
       if let check = layer.formula {
