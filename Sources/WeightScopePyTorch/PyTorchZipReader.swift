@@ -20,10 +20,10 @@ public enum PyTorchZipReader {
     try zip.verifyCRC(of: pickleEntry, data: pickle)
 
     let isTorchScript = zip.entry(relative: "constants.pkl") != nil
-      || zip.entries.contains { $0.name.hasPrefix(zip.topFolder + "/code/") }
+      || zip.containsEntry(withPrefix: zip.topFolder + "/code/")
     let dataFolder = zip.topFolder.isEmpty ? "data/" : zip.topFolder + "/data/"
     var contents = try CheckpointPickle.read(pickle, storages: { key in
-      guard let record = zip.entry(named: dataFolder + key) else { return nil }
+      guard let record = zip.entry(prefix: dataFolder, name: key) else { return nil }
       return StorageRecord(key: key, byteCount: record.uncompressedSize)
     }, limits: limits)
 

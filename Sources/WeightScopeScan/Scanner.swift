@@ -112,10 +112,10 @@ public enum Scanner {
     switch zipResult {
     case .success(let zip):
       if kind == "unknown" || kind == "pickle" {
-        let names = zip.entries.map(\.header.name)
         kind =
-          names.contains { $0.hasSuffix("constants.pkl") }
-          ? "torchscript" : names.contains { $0.hasSuffix("data.pkl") } ? "pytorch-zip" : "zip"
+          zip.entries.contains { nameHasSuffix(zip, $0.header, "constants.pkl") }
+          ? "torchscript"
+          : zip.entries.contains { nameHasSuffix(zip, $0.header, "data.pkl") } ? "pytorch-zip" : "zip"
       }
       findings += zip.findings
       findings += scanMembers(zip, limits: limits, depth: depth)
@@ -161,14 +161,29 @@ public enum Scanner {
   /// The member whose pickle a listing runs: `data.pkl` in the folder of the first entry.
   static func listedPickle(_ zip: ZipAudit) -> String? {
     guard let first = zip.entries.first?.header else { return nil }
-    let bytes = first.nameBytes
-    if bytes.allSatisfy({ $0 < 0x80 }) {
+    if first.nameIsASCII {
       // ASCII: the first `/` byte is the first `/` character.
+      let bytes = first.nameBytes(in: zip.reader)
       guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else { return "data.pkl" }
-      return String(decoding: bytes[..<slash], as: UTF8.self) + "/data.pkl"
+      return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<slash]), as: UTF8.self)
+        + "/data.pkl"
     }
-    guard let slash = first.name.firstIndex(of: "/") else { return "data.pkl" }
-    return first.name[..<slash] + "/data.pkl"
+    let name = zip.name(of: first)
+    guard let slash = name.firstIndex(of: "/") else { return "data.pkl" }
+    return name[..<slash] + "/data.pkl"
+  }
+
+  /// `name.hasSuffix(suffix)` for an entry's name, on its bytes when both are ASCII.
+  static func nameHasSuffix(_ zip: ZipAudit, _ header: CentralDirectoryHeader, _ suffix: StaticString)
+    -> Bool
+  {
+    let wanted = UnsafeRawBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount)
+    guard header.nameIsASCII, wanted.first != UInt8(ascii: "\n") else {
+      return zip.name(of: header).hasSuffix(suffix.description)
+    }
+    let bytes = header.nameBytes(in: zip.reader)
+    guard bytes.count >= wanted.count else { return false }
+    return UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - wanted.count)...]).elementsEqual(wanted)
   }
 
   /// Judges every member that holds a pickle.
@@ -176,9 +191,9 @@ public enum Scanner {
     var findings: [Finding] = []
     let listed = depth == .metadata ? listedPickle(zip) : nil
     for entry in zip.entries {
-      let name = entry.header.name
-      let isStorage = ZipAudit.isStorage(entry.header)
+      let isStorage = zip.isStorage(entry.header)
       if depth == .metadata, isStorage { continue }
+      let name = zip.name(of: entry.header)
       guard entry.dataRange != nil, !entry.header.isEncrypted else { continue }
       let data: ByteReader
       do throws(ReadError) {

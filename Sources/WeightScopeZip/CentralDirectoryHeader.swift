@@ -2,10 +2,14 @@ import WeightScopeCore
 
 /// One entry of the central directory: APPNOTE 4.3.12, with the Zip64 extended information
 /// extra field of 4.5.3. The central directory is the source of truth for sizes and offsets.
+///
+/// The name stays where it is in the file: ``nameRange`` locates it, and ``name(in:)`` decodes
+/// it when a message or a caller needs text. Parsing a directory allocates nothing per entry.
 public struct CentralDirectoryHeader: Sendable, Equatable {
-  public var name: String
-  /// The name's raw bytes, for exact comparison with the local header.
-  public var nameBytes: [UInt8]
+  /// Where the name's raw bytes lie in the file (absolute offsets).
+  public var nameRange: Range<Int>
+  /// Whether every byte of the name is ASCII: byte comparisons then agree with `String`'s.
+  public var nameIsASCII: Bool
   public var flags: UInt16
   public var method: ZipMethod
   public var crc32: UInt32
@@ -17,6 +21,17 @@ public struct CentralDirectoryHeader: Sendable, Equatable {
 
   /// Bit 0 of the flags: the entry is encrypted.
   public var isEncrypted: Bool { flags & 0x1 != 0 }
+
+  /// The name's raw bytes in `reader`, the reader the header was parsed from (or one over the
+  /// same file). Valid while the file's bytes live.
+  public func nameBytes(in reader: ByteReader) -> UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(rebasing: reader.bytes.buffer[nameRange])
+  }
+
+  /// The name decoded as UTF-8, invalid sequences repaired.
+  public func name(in reader: ByteReader) -> String {
+    String(decoding: nameBytes(in: reader), as: UTF8.self)
+  }
 
   init(parsing reader: inout ByteReader) throws(ReadError) {
     headerOffset = reader.position
@@ -38,9 +53,11 @@ public struct CentralDirectoryHeader: Sendable, Equatable {
     _ = try reader.readUInt16("internal attributes")
     _ = try reader.readUInt32("external attributes")
     let offset32 = try reader.readUInt32("local header offset")
-    nameBytes = try reader.readArray(nameLength, "file name")
-    name = String(decoding: nameBytes, as: UTF8.self)
-    var extra = try reader.readSlice(extraLength, "extra field")
+    let nameStart = reader.position
+    nameIsASCII = isASCII(try reader.readBytes(nameLength, "file name"))
+    nameRange = nameStart..<reader.position
+    let extraStart = reader.position
+    try reader.skip(extraLength, "extra field")
     try reader.skip(commentLength, "file comment")
 
     compressedSize = Int(compressed32)
@@ -52,9 +69,12 @@ public struct CentralDirectoryHeader: Sendable, Equatable {
     let needCompressed = compressed32 == 0xffff_ffff
     let needOffset = offset32 == 0xffff_ffff
     guard needUncompressed || needCompressed || needOffset || disk == 0xffff else {
-      guard disk == 0 else { throw ReadError(.unsupported, at: headerOffset, "entry \(name) starts on disk \(disk)") }
+      guard disk == 0 else {
+        throw ReadError(.unsupported, at: headerOffset, "entry \(name(in: reader)) starts on disk \(disk)")
+      }
       return
     }
+    var extra = try reader.slice(at: extraStart, count: extraLength, "extra field")
     while extra.remaining >= 4 {
       let fieldOffset = extra.position
       let tag = try extra.readUInt16("extra field tag")
@@ -73,6 +93,43 @@ public struct CentralDirectoryHeader: Sendable, Equatable {
       if needOffset { localHeaderOffset = try next("local header offset") }
       return
     }
-    throw ReadError(.malformed, at: headerOffset, "entry \(name) has 0xffffffff sizes but no zip64 extra field")
+    throw ReadError(.malformed, at: headerOffset, "entry \(name(in: reader)) has 0xffffffff sizes but no zip64 extra field")
   }
+
+  /// The headers of a central directory, in order, until the declared count or the first
+  /// header that cannot be read.
+  ///
+  /// - Returns: the headers read, the error that stopped the parse early (wrapped with the
+  ///   entry's index), and the directory reader positioned after the last header read.
+  static func parseAll(_ directory: ByteReader, count: Int) -> (
+    headers: [CentralDirectoryHeader], failure: ReadError?, rest: ByteReader
+  ) {
+    var directory = directory
+    var headers: [CentralDirectoryHeader] = []
+    // Each header takes at least 46 bytes: never reserve more than the directory can hold.
+    headers.reserveCapacity(min(count, directory.remaining / ZipSize.centralDirectoryHeader))
+    while headers.count < count {
+      do {
+        headers.append(try CentralDirectoryHeader(parsing: &directory))
+      } catch {
+        return (headers, error.within("central directory entry \(headers.count)"), directory)
+      }
+    }
+    return (headers, nil, directory)
+  }
+}
+
+/// Whether every byte is below 0x80, eight bytes at a time.
+func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+  var i = 0
+  var high: UInt64 = 0
+  while i + 8 <= bytes.count {
+    high |= bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+    i += 8
+  }
+  while i < bytes.count {
+    high |= UInt64(bytes[i])
+    i += 1
+  }
+  return high & 0x8080_8080_8080_8080 == 0
 }

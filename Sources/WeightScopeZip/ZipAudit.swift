@@ -47,25 +47,20 @@ public struct ZipAudit: Sendable {
     archiveStart = end.directoryOffset
     findHiddenEndRecord(end)
 
-    var directory = try reader.slice(
+    let directory = try reader.slice(
       at: end.directoryOffset, count: end.directorySize, "central directory")
-    var headers: [CentralDirectoryHeader] = []
-    while headers.count < end.entryCount {
-      do {
-        headers.append(try CentralDirectoryHeader(parsing: &directory))
-      } catch {
-        throw error.within("central directory entry \(headers.count)")
-      }
-    }
-    if !directory.isAtEnd {
+    let parsed = CentralDirectoryHeader.parseAll(directory, count: end.entryCount)
+    if let failure = parsed.failure { throw failure }
+    if !parsed.rest.isAtEnd {
       add(
         .warning, "zip.directory-slack",
-        "\(directory.remaining) bytes in the central directory after the \(end.entryCount) "
-          + "entries the end record declares", directory.position)
+        "\(parsed.rest.remaining) bytes in the central directory after the \(end.entryCount) "
+          + "entries the end record declares", parsed.rest.position)
     }
-    for header in headers {
+    entries.reserveCapacity(parsed.headers.count)
+    for header in parsed.headers {
       archiveStart = min(archiveStart, header.localHeaderOffset)
-      let skip = !checkData && Self.isStorage(header)
+      let skip = !checkData && isStorage(header)
       entries.append(Entry(header: header, dataRange: skip ? nil : localData(header)))
     }
     if archiveStart > reader.start {
@@ -75,7 +70,7 @@ public struct ZipAudit: Sendable {
           + "the archive (torch.load reads a file that does not start with a zip header as a "
           + "legacy pickle)", reader.start)
     }
-    findDuplicates()
+    findDuplicates(ZipNameIndex(parsed.headers, reader: reader))
     findOverlaps()
     if checkData {
       for entry in entries { checkCRC(entry, limits: limits) }
@@ -91,11 +86,20 @@ public struct ZipAudit: Sendable {
   }
 
   /// Whether the entry is a tensor storage record, decided from its name's bytes.
-  public static func isStorage(_ header: CentralDirectoryHeader) -> Bool {
-    if let answer = header.nameBytes.withUnsafeBufferPointer({ isStorage(utf8: $0) }) {
-      return answer
-    }
-    return isStorage(header.name)
+  public func isStorage(_ header: CentralDirectoryHeader) -> Bool {
+    Self.isStorage(header, in: reader)
+  }
+
+  /// Whether `header`, parsed from `reader`, is a tensor storage record.
+  public static func isStorage(_ header: CentralDirectoryHeader, in reader: ByteReader) -> Bool {
+    let bytes = header.nameBytes(in: reader).assumingMemoryBound(to: UInt8.self)
+    if let answer = isStorage(utf8: bytes) { return answer }
+    return isStorage(header.name(in: reader))
+  }
+
+  /// The name of `header`, one of the audited entries.
+  public func name(of header: CentralDirectoryHeader) -> String {
+    header.name(in: reader)
   }
 
   /// ``isStorage(_:)-swift.type.method`` on ASCII bytes, without building a string; nil for a
@@ -129,23 +133,23 @@ public struct ZipAudit: Sendable {
     let header = entry.header
     guard let range = entry.dataRange else {
       throw ReadError(
-        .malformed, at: header.localHeaderOffset, "local header is unreadable", context: header.name)
+        .malformed, at: header.localHeaderOffset, "local header is unreadable", context: name(of: header))
     }
     guard !header.isEncrypted else {
-      throw ReadError(.unsupported, at: header.headerOffset, "entry is encrypted", context: header.name)
+      throw ReadError(.unsupported, at: header.headerOffset, "entry is encrypted", context: name(of: header))
     }
-    let stored = try reader.slice(at: range.lowerBound, count: range.count, header.name)
+    let stored = try reader.slice(at: range.lowerBound, count: range.count, name(of: header))
     switch header.method {
     case .stored:
       return stored
     case .deflated:
       return try Inflate.inflate(
-        stored, expected: header.uncompressedSize, limit: limits.inflatedBytes, label: header.name
+        stored, expected: header.uncompressedSize, limit: limits.inflatedBytes, label: name(of: header)
       ).reader()
     case .other(let raw):
       throw ReadError(
         .unsupported, at: header.headerOffset, "compression method \(raw) is not supported",
-        context: header.name)
+        context: name(of: header))
     }
   }
 
@@ -221,7 +225,7 @@ public struct ZipAudit: Sendable {
   /// Reads the local header of `header` and reports every field that disagrees with the
   /// directory; returns the data range when it lies inside the file.
   private mutating func localData(_ header: CentralDirectoryHeader) -> Range<Int>? {
-    let name = header.name
+    var name: String { self.name(of: header) }
     let local: LocalFileHeader
     do {
       var r = try reader.slice(
@@ -239,8 +243,10 @@ public struct ZipAudit: Sendable {
         "local header of \"\(name)\" says \(what) \(localValue), the central directory "
           + directoryValue, local.offset)
     }
-    if local.nameBytes != header.nameBytes {
-      mismatch("name", printable(local.nameBytes, limit: 60), printable(header.nameBytes, limit: 60))
+    let localName = UnsafeRawBufferPointer(rebasing: reader.bytes.buffer[local.nameRange])
+    let directoryName = header.nameBytes(in: reader)
+    if !ZipNameIndex.equal(localName, directoryName) {
+      mismatch("name", printable(localName, limit: 60), printable(directoryName, limit: 60))
     }
     if ZipMethod(local.method) != header.method {
       mismatch("compression method", "\(local.method)", header.method.name)
@@ -281,15 +287,14 @@ public struct ZipAudit: Sendable {
   /// Python's `zipfile` loads the last of several entries with one name; PyTorch's reader
   /// finds one by a binary search over its sorted directory, so which one depends on every
   /// other name in the archive.
-  private mutating func findDuplicates() {
-    for indices in duplicateGroups() {
-      let name = entries[indices[0]].header.name
+  private mutating func findDuplicates(_ index: ZipNameIndex) {
+    for indices in Self.duplicateGroups(index) {
       let first = entries[indices[0]].header
       let list = indices.map { String($0) }.joined(separator: ", ")
       let last = indices[indices.count - 1]
       add(
         .warning, "zip.duplicate-name",
-        "\(indices.count) entries are named \"\(name)\" (entries \(list)); Python's zipfile "
+        "\(indices.count) entries are named \"\(name(of: first))\" (entries \(list)); Python's zipfile "
           + "loads entry \(last), PyTorch's reader the one its binary search over the sorted "
           + "names meets first, and WeightScope's listing refuses the archive", first.headerOffset)
     }
@@ -297,61 +302,37 @@ public struct ZipAudit: Sendable {
 
   /// The indices of entries that share a name, one ascending group per name, ordered by
   /// their first entry.
-  private func duplicateGroups() -> [[Int]] {
-    let ascii = entries.allSatisfy { entry in entry.header.nameBytes.allSatisfy { $0 < 0x80 } }
-    guard ascii else { return duplicateGroupsByString() }
-    // ASCII names are equal as strings exactly when their bytes are: sort by a seeded hash
-    // of the bytes and compare bytes only within runs of one hash.
-    var keyed: [(hash: Int, index: Int)] = []
-    for (i, entry) in entries.enumerated() {
-      var hasher = Hasher()
-      entry.header.nameBytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-      keyed.append((hasher.finalize(), i))
-    }
-    keyed.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.index < $1.index }
+  static func duplicateGroups(_ index: ZipNameIndex) -> [[Int]] {
     var groups: [[Int]] = []
-    var low = 0
-    while low < keyed.count {
-      var high = low + 1
-      while high < keyed.count, keyed[high].hash == keyed[low].hash { high += 1 }
-      if high - low > 1 {
-        var pending = keyed[low..<high].map(\.index)
-        while let first = pending.first {
-          let name = entries[first].header.nameBytes
-          let same = pending.filter { entries[$0].header.nameBytes == name }
-          if same.count > 1 { groups.append(same) }
-          pending.removeAll { entries[$0].header.nameBytes == name }
-        }
+    var groupOfFirst: [Int: Int] = [:]
+    for (later, first) in index.duplicates {
+      if let group = groupOfFirst[first] {
+        groups[group].append(later)
+      } else {
+        groupOfFirst[first] = groups.count
+        groups.append([first, later])
       }
-      low = high
     }
     return groups.sorted { $0[0] < $1[0] }
   }
 
-  /// ``duplicateGroups()`` for names with other bytes, compared as strings (canonically
-  /// equivalent names are one name).
-  private func duplicateGroupsByString() -> [[Int]] {
-    var seen: [String: [Int]] = [:]
-    var order: [String] = []
-    for (i, entry) in entries.enumerated() {
-      if seen[entry.header.name] == nil { order.append(entry.header.name) }
-      seen[entry.header.name, default: []].append(i)
-    }
-    return order.compactMap { name in seen[name].flatMap { $0.count > 1 ? $0 : nil } }
-  }
-
   /// Entries whose local header and data share bytes with another entry's.
   private mutating func findOverlaps() {
-    let spans = entries.compactMap { entry -> (name: String, start: Int, end: Int)? in
-      guard let range = entry.dataRange else { return nil }
-      return (entry.header.name, entry.header.localHeaderOffset, range.upperBound)
-    }.sorted { $0.start < $1.start }
-    var previous: (name: String, start: Int, end: Int)?
+    var spans = entries.indices.compactMap { i -> (entry: Int, start: Int, end: Int)? in
+      guard let range = entries[i].dataRange else { return nil }
+      return (i, entries[i].header.localHeaderOffset, range.upperBound)
+    }
+    // Writers leave entries in offset order: sort (stably) only when they are not.
+    if !spans.indices.dropFirst().allSatisfy({ spans[$0 - 1].start <= spans[$0].start }) {
+      spans.sort { $0.start < $1.start }
+    }
+    var previous: (entry: Int, start: Int, end: Int)?
     for span in spans {
       if let before = previous, span.start < before.end {
         add(
           .warning, "zip.overlap",
-          "entry \"\(span.name)\" at \(hex(span.start)) overlaps entry \"\(before.name)\" "
+          "entry \"\(name(of: entries[span.entry].header))\" at \(hex(span.start)) overlaps entry "
+            + "\"\(name(of: entries[before.entry].header))\" "
             + "(\(hex(before.start))..<\(hex(before.end))): one range of bytes is read as two files",
           span.start)
       }
@@ -361,7 +342,7 @@ public struct ZipAudit: Sendable {
 
   private mutating func checkCRC(_ entry: Entry, limits: Limits) {
     guard entry.dataRange != nil, !entry.header.isEncrypted else { return }
-    let name = entry.header.name
+    let name = name(of: entry.header)
     do {
       let data = try contents(of: entry, limits: limits)
       let actual = try CRC32.checksum(data)
