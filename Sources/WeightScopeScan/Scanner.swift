@@ -81,18 +81,46 @@ public enum Scanner {
     try scan(try FileBytes(path: path), path: path, limits: limits, depth: depth)
   }
 
+  /// What a listing of a zip checkpoint has read already, for a metadata scan to reuse.
+  public struct Listed: Sendable {
+    /// The archive the listing opened, over the scanned bytes.
+    public var archive: ZipArchive
+    /// The listing's run of the first pickle in `<top>/data.pkl`.
+    public var pickle: PickleScan.FirstRun?
+
+    public init(archive: ZipArchive, pickle: PickleScan.FirstRun?) {
+      self.archive = archive
+      self.pickle = pickle
+    }
+  }
+
   /// Scans already-mapped bytes; `path` names the file and locates ONNX external data.
+  ///
+  /// - Parameter listed: at ``Depth/metadata``, what the listing read of these bytes: its
+  ///   directory is audited without a second parse, and its pickle's globals are judged
+  ///   without running the machine or the opcode walk again. Ignored at full depth, or when
+  ///   the archive was opened over other bytes.
   public static func scan(
-    _ bytes: FileBytes, path: String, limits: Limits = .default, depth: Depth = .full
+    _ bytes: FileBytes, path: String, limits: Limits = .default, depth: Depth = .full,
+    listed: Listed? = nil
   ) throws(ReadError) -> ScanResult {
     let reader = bytes.reader()
     var findings: [Finding] = []
     var kind = "unknown"
+    let listed = listed.flatMap { listed in
+      let opened = listed.archive.reader
+      return depth == .metadata && opened.bytes === bytes && opened.start == reader.start
+        && opened.end == reader.end ? listed : nil
+    }
 
     // A zip archive: found by its end record, so also after a prefix.
     let zipResult: Result<ZipAudit, ReadError>
     do throws(ReadError) {
-      zipResult = .success(try ZipAudit(reader, limits: limits, checkData: depth == .full))
+      if let listed {
+        zipResult = .success(try ZipAudit(listed.archive, limits: limits, checkData: false))
+      } else {
+        zipResult = .success(try ZipAudit(reader, limits: limits, checkData: depth == .full))
+      }
     } catch {
       zipResult = .failure(error)
     }
@@ -118,7 +146,7 @@ public enum Scanner {
           : zip.entries.contains { nameHasSuffix(zip, $0.header, "data.pkl") } ? "pytorch-zip" : "zip"
       }
       findings += zip.findings
-      findings += scanMembers(zip, limits: limits, depth: depth)
+      findings += scanMembers(zip, limits: limits, depth: depth, listedRun: listed?.pickle)
       if pickleEnd > reader.start {
         findings.append(
           Finding(
@@ -187,7 +215,11 @@ public enum Scanner {
   }
 
   /// Judges every member that holds a pickle.
-  static func scanMembers(_ zip: ZipAudit, limits: Limits, depth: Depth) -> [Finding] {
+  ///
+  /// `listedRun` is the listing's run of the listed pickle (``listedPickle(_:)``), if given.
+  static func scanMembers(
+    _ zip: ZipAudit, limits: Limits, depth: Depth, listedRun: PickleScan.FirstRun? = nil
+  ) -> [Finding] {
     var findings: [Finding] = []
     let listed = depth == .metadata ? listedPickle(zip) : nil
     for entry in zip.entries {
@@ -209,8 +241,11 @@ public enum Scanner {
       }
       let namedPickle = name.hasSuffix(".pkl")
       if namedPickle || (!isStorage && PickleScan.startsLikePickle(data)) {
+        let isListed = listed == name
         findings += PickleScan.scan(
-          data, label: name, limits: limits, firstRuns: listed == name).findings
+          data, label: name, limits: limits, firstRuns: isListed,
+          firstRun: isListed ? listedRun : nil
+        ).findings
       } else if let first = try? data.peekUInt8(at: data.start), first == 0x80 || first == 0x28
         || first == 0x63
       {

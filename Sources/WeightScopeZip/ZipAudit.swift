@@ -35,6 +35,21 @@ public struct ZipAudit: Sendable {
   public init(_ reader: ByteReader, limits: Limits = .default, checkData: Bool = true)
     throws(ReadError)
   {
+    try self.init(reader, limits: limits, checkData: checkData, opened: nil)
+  }
+
+  /// Audits the archive that `archive` has opened, reusing its directory instead of parsing
+  /// it again. The archive refused duplicate names and bytes after the declared entries, so
+  /// those checks have nothing to find; every other check runs as for a reader.
+  public init(_ archive: ZipArchive, limits: Limits = .default, checkData: Bool = true)
+    throws(ReadError)
+  {
+    try self.init(archive.reader, limits: limits, checkData: checkData, opened: archive.entries)
+  }
+
+  private init(
+    _ reader: ByteReader, limits: Limits, checkData: Bool, opened: [CentralDirectoryHeader]?
+  ) throws(ReadError) {
     self.reader = reader
     let end = try EndOfCentralDirectory(parsing: reader)
     guard end.entryCount <= limits.zipEntries else {
@@ -47,18 +62,24 @@ public struct ZipAudit: Sendable {
     archiveStart = end.directoryOffset
     findHiddenEndRecord(end)
 
-    let directory = try reader.slice(
-      at: end.directoryOffset, count: end.directorySize, "central directory")
-    let parsed = CentralDirectoryHeader.parseAll(directory, count: end.entryCount)
-    if let failure = parsed.failure { throw failure }
-    if !parsed.rest.isAtEnd {
-      add(
-        .warning, "zip.directory-slack",
-        "\(parsed.rest.remaining) bytes in the central directory after the \(end.entryCount) "
-          + "entries the end record declares", parsed.rest.position)
+    let headers: [CentralDirectoryHeader]
+    if let opened {
+      headers = opened
+    } else {
+      let directory = try reader.slice(
+        at: end.directoryOffset, count: end.directorySize, "central directory")
+      let parsed = CentralDirectoryHeader.parseAll(directory, count: end.entryCount)
+      if let failure = parsed.failure { throw failure }
+      if !parsed.rest.isAtEnd {
+        add(
+          .warning, "zip.directory-slack",
+          "\(parsed.rest.remaining) bytes in the central directory after the \(end.entryCount) "
+            + "entries the end record declares", parsed.rest.position)
+      }
+      headers = parsed.headers
     }
-    entries.reserveCapacity(parsed.headers.count)
-    for header in parsed.headers {
+    entries.reserveCapacity(headers.count)
+    for header in headers {
       archiveStart = min(archiveStart, header.localHeaderOffset)
       let skip = !checkData && isStorage(header)
       entries.append(Entry(header: header, dataRange: skip ? nil : localData(header)))
@@ -70,7 +91,7 @@ public struct ZipAudit: Sendable {
           + "the archive (torch.load reads a file that does not start with a zip header as a "
           + "legacy pickle)", reader.start)
     }
-    findDuplicates(ZipNameIndex(parsed.headers, reader: reader))
+    if opened == nil { findDuplicates(ZipNameIndex(headers, reader: reader)) }
     findOverlaps()
     if checkData {
       for entry in entries { checkCRC(entry, limits: limits) }
