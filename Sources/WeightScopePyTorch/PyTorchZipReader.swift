@@ -37,7 +37,7 @@ public enum PyTorchZipReader {
 
     let isTorchScript = zip.entry(relative: "constants.pkl") != nil
       || zip.containsEntry(withPrefix: zip.topFolder + "/code/")
-    let dataFolder = zip.topFolder.isEmpty ? "data/" : zip.topFolder + "/data/"
+    let dataFolder = zip.folder(zip.topFolder.isEmpty ? "data/" : zip.topFolder + "/data/")
     // CheckpointPickle.read(_:storages:limits:), keeping the run's globals for the scan.
     var contents: CheckpointContents
     let pickleGlobals: [PickleGlobalUse]
@@ -47,7 +47,7 @@ public enum PyTorchZipReader {
       pickleGlobals = document.globals
       pickleEnd = document.endOffset
       contents = try CheckpointPickle.read(document: document, storages: { key in
-        guard let record = zip.entry(prefix: dataFolder, name: key) else { return nil }
+        guard let record = dataFolder.entry(named: key) else { return nil }
         return StorageRecord(key: key, byteCount: record.uncompressedSize)
       }, limits: limits)
     } catch {

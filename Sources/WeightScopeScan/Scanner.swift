@@ -223,7 +223,7 @@ public enum Scanner {
     var findings: [Finding] = []
     let listed = depth == .metadata ? listedPickle(zip) : nil
     for entry in zip.entries {
-      let isStorage = zip.isStorage(entry.header)
+      let isStorage = entry.isStorage
       if depth == .metadata, isStorage { continue }
       let name = zip.name(of: entry.header)
       guard entry.dataRange != nil, !entry.header.isEncrypted else { continue }

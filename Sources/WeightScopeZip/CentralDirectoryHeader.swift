@@ -33,32 +33,70 @@ public struct CentralDirectoryHeader: Sendable, Equatable {
     String(decoding: nameBytes(in: reader), as: UTF8.self)
   }
 
+  /// The fixed-size fields of 4.3.12 in file order, with the names errors give them.
+  private static let fixedFields: [(name: String, size: Int)] = [
+    ("signature", 4), ("version made by", 2), ("version needed", 2), ("flags", 2),
+    ("compression method", 2), ("modification time", 4), ("crc-32", 4), ("compressed size", 4),
+    ("uncompressed size", 4), ("name length", 2), ("extra field length", 2),
+    ("comment length", 2), ("disk number start", 2), ("internal attributes", 2),
+    ("external attributes", 4), ("local header offset", 4),
+  ]
+
+  /// The error reading the fixed fields one by one meets in fewer than 46 bytes: a missing
+  /// signature, or the first field that does not fit.
+  private static func shortHeaderError(_ reader: ByteReader) -> ReadError {
+    var r = reader
+    do throws(ReadError) {
+      guard try r.readUInt32("signature") == ZipSignature.centralDirectoryHeader else {
+        return ReadError(.malformed, at: reader.position, "central directory header signature missing")
+      }
+      for field in fixedFields.dropFirst() { try r.skip(field.size, field.name) }
+    } catch {
+      return error
+    }
+    return ReadError(.truncated, at: reader.position, "central directory header is cut short")
+  }
+
   init(parsing reader: inout ByteReader) throws(ReadError) {
     headerOffset = reader.position
-    guard try reader.readUInt32("signature") == ZipSignature.centralDirectoryHeader else {
+    guard reader.remaining >= ZipSize.centralDirectoryHeader else {
+      throw Self.shortHeaderError(reader)
+    }
+    // The 46 fixed bytes and the lengths after them are checked at once, then read in place.
+    let buffer = reader.bytes.buffer
+    let start = headerOffset
+    func u16(_ offset: Int) -> UInt16 {
+      UInt16(littleEndian: buffer.loadUnaligned(fromByteOffset: start + offset, as: UInt16.self))
+    }
+    func u32(_ offset: Int) -> UInt32 {
+      UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: start + offset, as: UInt32.self))
+    }
+    guard u32(0) == ZipSignature.centralDirectoryHeader else {
       throw ReadError(.malformed, at: headerOffset, "central directory header signature missing")
     }
-    _ = try reader.readUInt16("version made by")
-    _ = try reader.readUInt16("version needed")
-    flags = try reader.readUInt16("flags")
-    method = ZipMethod(try reader.readUInt16("compression method"))
-    _ = try reader.readUInt32("modification time")
-    crc32 = try reader.readUInt32("crc-32")
-    let compressed32 = try reader.readUInt32("compressed size")
-    let uncompressed32 = try reader.readUInt32("uncompressed size")
-    let nameLength = Int(try reader.readUInt16("name length"))
-    let extraLength = Int(try reader.readUInt16("extra field length"))
-    let commentLength = Int(try reader.readUInt16("comment length"))
-    let disk = try reader.readUInt16("disk number start")
-    _ = try reader.readUInt16("internal attributes")
-    _ = try reader.readUInt32("external attributes")
-    let offset32 = try reader.readUInt32("local header offset")
-    let nameStart = reader.position
-    nameIsASCII = isASCII(try reader.readBytes(nameLength, "file name"))
-    nameRange = nameStart..<reader.position
-    let extraStart = reader.position
-    try reader.skip(extraLength, "extra field")
-    try reader.skip(commentLength, "file comment")
+    flags = u16(8)
+    method = ZipMethod(u16(10))
+    crc32 = u32(16)
+    let compressed32 = u32(20)
+    let uncompressed32 = u32(24)
+    let nameLength = Int(u16(28))
+    let extraLength = Int(u16(30))
+    let commentLength = Int(u16(32))
+    let disk = u16(34)
+    let offset32 = u32(42)
+    let fixed = ZipSize.centralDirectoryHeader
+    guard nameLength + extraLength + commentLength <= reader.remaining - fixed else {
+      // The error reading the three fields one after another meets.
+      try reader.skip(fixed)
+      try reader.skip(nameLength, "file name")
+      try reader.skip(extraLength, "extra field")
+      try reader.skip(commentLength, "file comment")
+      throw ReadError(.truncated, at: start, "central directory header is cut short")
+    }
+    nameRange = (start + fixed)..<(start + fixed + nameLength)
+    nameIsASCII = isASCII(UnsafeRawBufferPointer(rebasing: buffer[nameRange]))
+    let extraStart = nameRange.upperBound
+    try reader.skip(fixed + nameLength + extraLength + commentLength)
 
     compressedSize = Int(compressed32)
     uncompressedSize = Int(uncompressed32)

@@ -125,18 +125,42 @@ public struct ZipArchive: Sendable {
 
   /// The entry called `name`, exactly.
   public func entry(named name: String) -> CentralDirectoryHeader? {
-    entry(prefix: "", name: name)
-  }
-
-  /// The entry called `prefix + name`, found without joining the two (a storage record
-  /// `archive/data/` + key).
-  public func entry(prefix: String, name: String) -> CentralDirectoryHeader? {
-    index.find(prefix: prefix, name: name, in: entries, reader: reader).map { entries[$0] }
+    index.find(prefix: "", prefixBytes: [], name: name, in: entries, reader: reader)
+      .map { entries[$0] }
   }
 
   /// The entry `<top folder>/<relative>`.
   public func entry(relative: String) -> CentralDirectoryHeader? {
-    entry(prefix: topFolder.isEmpty ? "" : topFolder + "/", name: relative)
+    entry(named: topFolder.isEmpty ? relative : topFolder + "/" + relative)
+  }
+
+  /// The entries whose names start with `prefix` (a folder such as `archive/data/`), found by
+  /// the rest of their names without joining strings per lookup.
+  public func folder(_ prefix: String) -> Folder {
+    Folder(entries: entries, reader: reader, index: index, prefix: prefix)
+  }
+
+  /// Entries of one folder of a ``ZipArchive``, by the rest of their names.
+  public final class Folder: Sendable {
+    let entries: [CentralDirectoryHeader]
+    let reader: ByteReader
+    let index: ZipNameIndex
+    let prefix: String
+    let prefixBytes: [UInt8]
+
+    init(entries: [CentralDirectoryHeader], reader: ByteReader, index: ZipNameIndex, prefix: String) {
+      self.entries = entries
+      self.reader = reader
+      self.index = index
+      self.prefix = prefix
+      prefixBytes = Array(prefix.utf8)
+    }
+
+    /// The entry called `prefix + name`, exactly as ``ZipArchive/entry(named:)`` finds it.
+    public func entry(named name: String) -> CentralDirectoryHeader? {
+      index.find(prefix: prefix, prefixBytes: prefixBytes, name: name, in: entries, reader: reader)
+        .map { entries[$0] }
+    }
   }
 
   /// The file range of an entry's (possibly compressed) data, after reading its local header and

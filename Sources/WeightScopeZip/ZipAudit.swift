@@ -15,6 +15,8 @@ public struct ZipAudit: Sendable {
     /// The range of the entry's stored (maybe compressed) bytes, when the local header could be
     /// read and the data lies inside the file.
     public var dataRange: Range<Int>?
+    /// Whether the entry is a tensor storage record (``ZipAudit/isStorage(_:)-swift.method``).
+    public var isStorage: Bool
   }
 
   public let reader: ByteReader
@@ -81,8 +83,10 @@ public struct ZipAudit: Sendable {
     entries.reserveCapacity(headers.count)
     for header in headers {
       archiveStart = min(archiveStart, header.localHeaderOffset)
-      let skip = !checkData && isStorage(header)
-      entries.append(Entry(header: header, dataRange: skip ? nil : localData(header)))
+      let storage = isStorage(header)
+      let skip = !checkData && storage
+      entries.append(
+        Entry(header: header, dataRange: skip ? nil : localData(header), isStorage: storage))
     }
     if archiveStart > reader.start {
       add(
@@ -113,29 +117,25 @@ public struct ZipAudit: Sendable {
 
   /// Whether `header`, parsed from `reader`, is a tensor storage record.
   public static func isStorage(_ header: CentralDirectoryHeader, in reader: ByteReader) -> Bool {
-    let bytes = header.nameBytes(in: reader).assumingMemoryBound(to: UInt8.self)
-    if let answer = isStorage(utf8: bytes) { return answer }
-    return isStorage(header.name(in: reader))
+    guard header.nameIsASCII else { return isStorage(header.name(in: reader)) }
+    return isStorage(ascii: header.nameBytes(in: reader))
   }
 
-  /// The name of `header`, one of the audited entries.
-  public func name(of header: CentralDirectoryHeader) -> String {
-    header.name(in: reader)
-  }
-
-  /// ``isStorage(_:)-swift.type.method`` on ASCII bytes, without building a string; nil for a
-  /// name with other bytes, where a `/` may join the character after it.
-  static func isStorage(utf8 name: UnsafeBufferPointer<UInt8>) -> Bool? {
+  /// ``isStorage(_:)-swift.type.method`` for an ASCII name: `data/<key>` or `<top>/data/<key>`
+  /// with no `/` in the key.
+  static func isStorage(ascii name: UnsafeRawBufferPointer) -> Bool {
     let slash = UInt8(ascii: "/")
     var slashes = 0
     var first = 0
     var second = 0
-    for i in 0..<name.count {
-      let byte = name[i]
-      if byte >= 0x80 { return nil }
-      if byte == slash {
-        slashes += 1
-        if slashes == 1 { first = i } else if slashes == 2 { second = i }
+    for i in 0..<name.count where name[i] == slash {
+      slashes += 1
+      if slashes == 1 {
+        first = i
+      } else if slashes == 2 {
+        second = i
+      } else {
+        return false
       }
     }
     func isData(_ from: Int, _ to: Int) -> Bool {
@@ -147,6 +147,18 @@ public struct ZipAudit: Sendable {
     case 2: return isData(first + 1, second)
     default: return false
     }
+  }
+
+  /// The name of `header`, one of the audited entries.
+  public func name(of header: CentralDirectoryHeader) -> String {
+    header.name(in: reader)
+  }
+
+  /// ``isStorage(_:)-swift.type.method`` on ASCII bytes, without building a string; nil for a
+  /// name with other bytes, where a `/` may join the character after it.
+  static func isStorage(utf8 name: UnsafeBufferPointer<UInt8>) -> Bool? {
+    let raw = UnsafeRawBufferPointer(name)
+    return isASCII(raw) ? isStorage(ascii: raw) : nil
   }
 
   /// The uncompressed bytes of `entry`, inflated up to ``Limits/inflatedBytes``.

@@ -6,19 +6,20 @@ import WeightScopeCore
 /// strings exactly when their bytes are, so for a directory of ASCII names a byte comparison
 /// decides; a directory with any other name is indexed by `String` (canonically equivalent
 /// names are one name), as is a non-ASCII query.
-struct ZipNameIndex: Sendable {
-  private enum Storage: Sendable {
-    /// `slots[h & mask]` holds entry index + 1, 0 when empty; `hashes[i]` is entry i's hash.
-    case bytes(slots: [Int32], hashes: [UInt64], mask: Int)
-    case strings([String: Int])
-  }
-
-  private var storage: Storage
-  /// The first entry of each name, in directory order of the later entry: `(later, first)`.
-  private(set) var duplicates: [(later: Int, first: Int)] = []
+final class ZipNameIndex: Sendable {
+  /// `slots[hash & mask]` holds entry index + 1, 0 when empty (ASCII directories).
+  private let slots: [Int32]
+  /// Entry i's hash, compared before its bytes.
+  private let hashes: [UInt64]
+  private let mask: Int
+  /// The index by name, for a directory with a name that is not ASCII.
+  private let strings: [String: Int]?
+  /// Every entry whose name an earlier entry has, in directory order, with that first entry.
+  let duplicates: [(later: Int, first: Int)]
 
   /// Indexes `entries`, recording every entry whose name an earlier entry has.
   init(_ entries: [CentralDirectoryHeader], reader: ByteReader) {
+    var duplicates: [(later: Int, first: Int)] = []
     guard entries.allSatisfy(\.nameIsASCII) else {
       var index: [String: Int] = [:]
       for (i, entry) in entries.enumerated() {
@@ -29,73 +30,74 @@ struct ZipNameIndex: Sendable {
           index[name] = i
         }
       }
-      storage = .strings(index)
+      (slots, hashes, mask, strings) = ([], [], 0, index)
+      self.duplicates = duplicates
       return
     }
     var capacity = 16
     while capacity < entries.count * 2 { capacity *= 2 }
     let mask = capacity - 1
     var slots = [Int32](repeating: 0, count: capacity)
-    var hashes: [UInt64] = []
-    hashes.reserveCapacity(entries.count)
-    for (i, entry) in entries.enumerated() {
-      let bytes = entry.nameBytes(in: reader)
-      let hash = Self.hash(bytes)
-      hashes.append(hash)
-      var slot = Int(truncatingIfNeeded: hash) & mask
-      while slots[slot] != 0 {
-        let other = Int(slots[slot]) - 1
-        if hashes[other] == hash, Self.equal(entries[other].nameBytes(in: reader), bytes) {
-          duplicates.append((i, other))
-          break
+    var hashes = [UInt64](repeating: 0, count: entries.count)
+    slots.withUnsafeMutableBufferPointer { slots in
+      hashes.withUnsafeMutableBufferPointer { hashes in
+        for i in entries.indices {
+          let name = entries[i].nameBytes(in: reader)
+          let hash = Self.hash(name)
+          hashes[i] = hash
+          var slot = Int(truncatingIfNeeded: hash) & mask
+          while slots[slot] != 0 {
+            let other = Int(slots[slot]) - 1
+            if hashes[other] == hash, Self.equal(entries[other].nameBytes(in: reader), name) {
+              duplicates.append((i, other))
+              break
+            }
+            slot = (slot + 1) & mask
+          }
+          if slots[slot] == 0 { slots[slot] = Int32(i + 1) }
         }
-        slot = (slot + 1) & mask
       }
-      if slots[slot] == 0 { slots[slot] = Int32(i + 1) }
     }
-    storage = .bytes(slots: slots, hashes: hashes, mask: mask)
+    (self.slots, self.hashes, self.mask, strings) = (slots, hashes, mask, nil)
+    self.duplicates = duplicates
   }
 
-  /// The index of the first entry named `prefix + name`, without joining the two.
+  /// The index of the first entry named `prefix + name`; `prefixBytes` are the prefix's UTF-8
+  /// bytes, kept by a caller that looks up many names in one folder.
   func find(
-    prefix: String, name: String, in entries: [CentralDirectoryHeader], reader: ByteReader
+    prefix: String, prefixBytes: [UInt8], name: String, in entries: [CentralDirectoryHeader],
+    reader: ByteReader
   ) -> Int? {
-    switch storage {
-    case .strings(let index):
-      return index[prefix + name]
-    case .bytes(let slots, let hashes, let mask):
-      var prefix = prefix
-      var name = name
-      return prefix.withUTF8 { head in
-        name.withUTF8 { tail -> Int? in
-          let headRaw = UnsafeRawBufferPointer(head)
-          let tailRaw = UnsafeRawBufferPointer(tail)
-          guard isASCII(headRaw), isASCII(tailRaw) else {
-            // A non-ASCII query may still equal an ASCII name canonically (K and KELVIN SIGN).
-            let query = String(decoding: headRaw, as: UTF8.self) + String(decoding: tailRaw, as: UTF8.self)
-            return entries.firstIndex { $0.name(in: reader) == query }
+    if let strings { return strings[prefix + name] }
+    var name = name
+    return name.withUTF8 { tail -> Int? in
+      let tail = UnsafeRawBufferPointer(tail)
+      guard isASCII(tail), prefixBytes.withUnsafeBytes({ isASCII($0) }) else {
+        // A non-ASCII query may still equal an ASCII name canonically (K and KELVIN SIGN).
+        let query = prefix + String(decoding: tail, as: UTF8.self)
+        return entries.firstIndex { $0.name(in: reader) == query }
+      }
+      let count = prefixBytes.count + tail.count
+      return withUnsafeTemporaryAllocation(byteCount: count, alignment: 8) { joined -> Int? in
+        if let base = joined.baseAddress {
+          prefixBytes.withUnsafeBytes { head in
+            if let from = head.baseAddress { base.copyMemory(from: from, byteCount: head.count) }
           }
-          let count = head.count + tail.count
-          return withUnsafeTemporaryAllocation(byteCount: count, alignment: 8) { joined -> Int? in
-            if let base = joined.baseAddress {
-              if let from = headRaw.baseAddress { base.copyMemory(from: from, byteCount: head.count) }
-              if let from = tailRaw.baseAddress {
-                (base + head.count).copyMemory(from: from, byteCount: tail.count)
-              }
-            }
-            let query = UnsafeRawBufferPointer(joined)
-            let hash = Self.hash(query)
-            var slot = Int(truncatingIfNeeded: hash) & mask
-            while slots[slot] != 0 {
-              let index = Int(slots[slot]) - 1
-              if hashes[index] == hash, Self.equal(entries[index].nameBytes(in: reader), query) {
-                return index
-              }
-              slot = (slot + 1) & mask
-            }
-            return nil
+          if let from = tail.baseAddress {
+            (base + prefixBytes.count).copyMemory(from: from, byteCount: tail.count)
           }
         }
+        let query = UnsafeRawBufferPointer(joined)
+        let hash = Self.hash(query)
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while slots[slot] != 0 {
+          let index = Int(slots[slot]) - 1
+          if hashes[index] == hash, Self.equal(entries[index].nameBytes(in: reader), query) {
+            return index
+          }
+          slot = (slot + 1) & mask
+        }
+        return nil
       }
     }
   }
@@ -116,16 +118,28 @@ struct ZipNameIndex: Sendable {
       i += 8
     }
     if i < bytes.count {
-      var tail: UInt64 = 0
-      var shift: UInt64 = 0
-      while i < bytes.count {
-        tail |= UInt64(bytes[i]) << shift
-        shift += 8
-        i += 1
-      }
-      h = mix(h ^ tail, 0xA076_1D64_78BD_642F)
+      h = mix(h ^ tail(bytes, from: i), 0xA076_1D64_78BD_642F)
     }
     return mix(h, 0xE703_7ED1_A0B4_28DB)
+  }
+
+  /// The fewer than eight bytes from `start` to the end, little-endian in one word.
+  private static func tail(_ bytes: UnsafeRawBufferPointer, from start: Int) -> UInt64 {
+    let count = bytes.count - start
+    var value: UInt64 = 0
+    var done = 0
+    if count & 4 != 0 {
+      value = UInt64(bytes.loadUnaligned(fromByteOffset: start, as: UInt32.self))
+      done = 4
+    }
+    if count & 2 != 0 {
+      value |= UInt64(bytes.loadUnaligned(fromByteOffset: start + done, as: UInt16.self)) << (done * 8)
+      done += 2
+    }
+    if count & 1 != 0 {
+      value |= UInt64(bytes[start + done]) << (done * 8)
+    }
+    return value
   }
 
   /// Byte equality, eight bytes at a time.
@@ -138,10 +152,6 @@ struct ZipNameIndex: Sendable {
       else { return false }
       i += 8
     }
-    while i < a.count {
-      guard a[i] == b[i] else { return false }
-      i += 1
-    }
-    return true
+    return i == a.count || tail(a, from: i) == tail(b, from: i)
   }
 }
