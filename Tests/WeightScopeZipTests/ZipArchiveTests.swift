@@ -17,7 +17,7 @@ private func open(_ name: String) throws -> ZipArchive {
   @Test func readsStoredEntriesAndTheTopFolder() throws {
     let zip = try open("stored.zip")
     #expect(zip.topFolder == "model")
-    #expect(zip.entries.map(\.name) == ["model/data.pkl", "model/data/0", "model/version"])
+    #expect(zip.entries.map(zip.name(of:)) == ["model/data.pkl", "model/data/0", "model/version"])
     let entry = try #require(zip.entry(relative: "data.pkl"))
     #expect(entry.method == .stored)
     let data = try zip.contents(of: entry)
@@ -58,7 +58,7 @@ private func open(_ name: String) throws -> ZipArchive {
 
   @Test func ignoresAnEndRecordInsideTheComment() throws {
     let zip = try open("comment.zip")
-    #expect(zip.entries.map(\.name) == ["a/data.pkl"])
+    #expect(zip.entries.map(zip.name(of:)) == ["a/data.pkl"])
   }
 
   @Test func readsAnEmptyArchive() throws {
@@ -95,6 +95,21 @@ private func open(_ name: String) throws -> ZipArchive {
     let error = try #require(throws: ReadError.self) { try open("overlap.zip") }
     #expect(error.kind == .malformed)
     #expect(error.message.contains("overlaps"))
+  }
+
+  @Test func findsEntriesOfAFolderByTheRestOfTheirNames() throws {
+    let zip = try open("stored.zip")
+    let data = zip.folder("model/data/")
+    #expect(data.entry(named: "0") == zip.entry(named: "model/data/0"))
+    #expect(data.entry(named: "0")?.uncompressedSize == 64)
+    #expect(data.entry(named: "1") == nil)
+    #expect(data.entry(named: "") == nil)
+    #expect(zip.folder("").entry(named: "model/version") == zip.entry(relative: "version"))
+    #expect(zip.folder("model/").entry(named: "data.pkl") == zip.entry(relative: "data.pkl"))
+    // Canonically equivalent spellings name one entry, as with a dictionary of strings.
+    #expect(zip.folder("model/data/").entry(named: "0\u{301}") == nil)
+    #expect(zip.containsEntry(withPrefix: "model/da"))
+    #expect(!zip.containsEntry(withPrefix: "model/code/"))
   }
 
   @Test func rejectsWhatIsNotAZip() throws {
