@@ -141,9 +141,9 @@ public enum Scanner {
     case .success(let zip):
       if kind == "unknown" || kind == "pickle" {
         kind =
-          zip.entries.contains { nameHasSuffix(zip, $0.header, "constants.pkl") }
+          zip.entries.headers.contains { nameHasSuffix(zip, $0, "constants.pkl") }
           ? "torchscript"
-          : zip.entries.contains { nameHasSuffix(zip, $0.header, "data.pkl") } ? "pytorch-zip" : "zip"
+          : zip.entries.headers.contains { nameHasSuffix(zip, $0, "data.pkl") } ? "pytorch-zip" : "zip"
       }
       findings += zip.findings
       findings += scanMembers(zip, limits: limits, depth: depth, listedRun: listed?.pickle)
@@ -188,7 +188,7 @@ public enum Scanner {
 
   /// The member whose pickle a listing runs: `data.pkl` in the folder of the first entry.
   static func listedPickle(_ zip: ZipAudit) -> String? {
-    guard let first = zip.entries.first?.header else { return nil }
+    guard let first = zip.entries.headers.first else { return nil }
     if first.nameIsASCII {
       // ASCII: the first `/` byte is the first `/` character.
       let bytes = first.nameBytes(in: zip.reader)
@@ -222,9 +222,11 @@ public enum Scanner {
   ) -> [Finding] {
     var findings: [Finding] = []
     let listed = depth == .metadata ? listedPickle(zip) : nil
-    for entry in zip.entries {
-      let isStorage = entry.isStorage
+    for index in zip.entries.indices {
+      // At metadata depth a storage is skipped before its entry is made.
+      let isStorage = zip.entries.storage[index]
       if depth == .metadata, isStorage { continue }
+      let entry = zip.entries[index]
       let name = zip.name(of: entry.header)
       guard entry.dataRange != nil, !entry.header.isEncrypted else { continue }
       let data: ByteReader

@@ -6,18 +6,26 @@ import WeightScopeCore
 /// The name stays where it is in the file: ``nameRange`` locates it, and ``name(in:)`` decodes
 /// it when a message or a caller needs text. Parsing a directory allocates nothing per entry.
 public struct CentralDirectoryHeader: Sendable, Equatable {
-  /// Where the name's raw bytes lie in the file (absolute offsets).
-  public var nameRange: Range<Int>
-  /// Whether every byte of the name is ASCII: byte comparisons then agree with `String`'s.
-  public var nameIsASCII: Bool
-  public var flags: UInt16
-  public var method: ZipMethod
-  public var crc32: UInt32
+  /// Offset of this header in the file.
+  public var headerOffset: Int
   public var compressedSize: Int
   public var uncompressedSize: Int
   public var localHeaderOffset: Int
-  /// Offset of this header in the file.
-  public var headerOffset: Int
+  public var crc32: UInt32
+  public var flags: UInt16
+  private var methodCode: UInt16
+  private var nameCount: UInt16
+  /// Whether every byte of the name is ASCII: byte comparisons then agree with `String`'s.
+  public var nameIsASCII: Bool
+
+  public var method: ZipMethod { ZipMethod(methodCode) }
+
+  /// Where the name's raw bytes lie in the file (absolute offsets): right after the header's
+  /// fixed fields.
+  public var nameRange: Range<Int> {
+    let start = headerOffset + ZipSize.centralDirectoryHeader
+    return start..<(start + Int(nameCount))
+  }
 
   /// Bit 0 of the flags: the entry is encrypted.
   public var isEncrypted: Bool { flags & 0x1 != 0 }
@@ -75,7 +83,7 @@ public struct CentralDirectoryHeader: Sendable, Equatable {
       throw ReadError(.malformed, at: headerOffset, "central directory header signature missing")
     }
     flags = u16(8)
-    method = ZipMethod(u16(10))
+    methodCode = u16(10)
     crc32 = u32(16)
     let compressed32 = u32(20)
     let uncompressed32 = u32(24)
@@ -93,9 +101,10 @@ public struct CentralDirectoryHeader: Sendable, Equatable {
       try reader.skip(commentLength, "file comment")
       throw ReadError(.truncated, at: start, "central directory header is cut short")
     }
-    nameRange = (start + fixed)..<(start + fixed + nameLength)
-    nameIsASCII = isASCII(UnsafeRawBufferPointer(rebasing: buffer[nameRange]))
-    let extraStart = nameRange.upperBound
+    nameCount = UInt16(nameLength)
+    let nameStart = start + fixed
+    nameIsASCII = isASCII(UnsafeRawBufferPointer(rebasing: buffer[nameStart..<(nameStart + nameLength)]))
+    let extraStart = nameStart + nameLength
     try reader.skip(fixed + nameLength + extraLength + commentLength)
 
     compressedSize = Int(compressed32)

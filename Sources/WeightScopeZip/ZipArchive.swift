@@ -125,8 +125,7 @@ public struct ZipArchive: Sendable {
 
   /// The entry called `name`, exactly.
   public func entry(named name: String) -> CentralDirectoryHeader? {
-    index.find(prefix: "", prefixBytes: [], name: name, in: entries, reader: reader)
-      .map { entries[$0] }
+    index.find(name, in: entries, reader: reader).map { entries[$0] }
   }
 
   /// The entry `<top folder>/<relative>`.
@@ -135,31 +134,60 @@ public struct ZipArchive: Sendable {
   }
 
   /// The entries whose names start with `prefix` (a folder such as `archive/data/`), found by
-  /// the rest of their names without joining strings per lookup.
+  /// the rest of their names: a lookup joins no strings.
   public func folder(_ prefix: String) -> Folder {
-    Folder(entries: entries, reader: reader, index: index, prefix: prefix)
+    Folder(archive: self, prefix: prefix)
   }
 
   /// Entries of one folder of a ``ZipArchive``, by the rest of their names.
-  public final class Folder: Sendable {
-    let entries: [CentralDirectoryHeader]
-    let reader: ByteReader
-    let index: ZipNameIndex
-    let prefix: String
-    let prefixBytes: [UInt8]
+  ///
+  /// Writers store records in the order a pickle names them (`data/0`, `data/1`, ...), so a
+  /// lookup first tries the entry after the one found last, reading the directory in order;
+  /// only a lookup that misses builds (once) and probes an index of the folder. Not for use
+  /// from several threads at once.
+  public final class Folder {
+    private let archive: ZipArchive
+    private let prefix: String
+    /// The prefix's bytes, when the prefix and every name are ASCII (nil otherwise).
+    private let prefixBytes: [UInt8]?
+    private var index: ZipNameIndex?
+    /// The entry the last lookup found.
+    private var last = -1
 
-    init(entries: [CentralDirectoryHeader], reader: ByteReader, index: ZipNameIndex, prefix: String) {
-      self.entries = entries
-      self.reader = reader
-      self.index = index
+    init(archive: ZipArchive, prefix: String) {
+      self.archive = archive
       self.prefix = prefix
-      prefixBytes = Array(prefix.utf8)
+      let bytes = Array(prefix.utf8)
+      let ascii = bytes.withUnsafeBytes { isASCII($0) } && archive.entries.allSatisfy(\.nameIsASCII)
+      prefixBytes = ascii ? bytes : nil
     }
 
     /// The entry called `prefix + name`, exactly as ``ZipArchive/entry(named:)`` finds it.
     public func entry(named name: String) -> CentralDirectoryHeader? {
-      index.find(prefix: prefix, prefixBytes: prefixBytes, name: name, in: entries, reader: reader)
-        .map { entries[$0] }
+      let entries = archive.entries
+      let next = last + 1
+      if let prefixBytes, next < entries.count, entries[next].nameIsASCII {
+        var name = name
+        let hit = name.withUTF8 { rest in
+          prefixBytes.withUnsafeBytes { head in
+            // A query that is not ASCII falls through to the index, which compares strings.
+            let rest = UnsafeRawBufferPointer(rest)
+            let bytes = entries[next].nameBytes(in: archive.reader)
+            return isASCII(rest) && bytes.count == head.count + rest.count
+              && ZipNameIndex.equal(UnsafeRawBufferPointer(rebasing: bytes[..<head.count]), head)
+              && ZipNameIndex.equal(UnsafeRawBufferPointer(rebasing: bytes[head.count...]), rest)
+          }
+        }
+        if hit {
+          last = next
+          return entries[next]
+        }
+      }
+      let index = index ?? ZipNameIndex(entries, reader: archive.reader, prefix: prefix)
+      self.index = index
+      guard let found = index.find(name, in: entries, reader: archive.reader) else { return nil }
+      last = found
+      return entries[found]
     }
   }
 

@@ -19,9 +19,39 @@ public struct ZipAudit: Sendable {
     public var isStorage: Bool
   }
 
+  /// The audited entries in directory order, duplicates included, each made when read from
+  /// the headers (shared with a ``ZipArchive`` that opened them) and what the audit found.
+  public struct Entries: RandomAccessCollection, Sendable {
+    /// The directory's headers.
+    public let headers: [CentralDirectoryHeader]
+    /// Whether each entry is a storage record (``ZipAudit/isStorage(_:)-swift.method``).
+    public let storage: [Bool]
+    /// The entries whose local header was read and whose data lies in the file, by
+    /// ascending entry index.
+    let ranges: [(entry: Int, range: Range<Int>)]
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { headers.count }
+
+    public subscript(position: Int) -> Entry {
+      Entry(header: headers[position], dataRange: dataRange(of: position), isStorage: storage[position])
+    }
+
+    /// The data range of entry `index`, found by a binary search over the few entries read.
+    func dataRange(of index: Int) -> Range<Int>? {
+      var low = 0
+      var high = ranges.count
+      while low < high {
+        let middle = (low + high) / 2
+        if ranges[middle].entry < index { low = middle + 1 } else { high = middle }
+      }
+      return low < ranges.count && ranges[low].entry == index ? ranges[low].range : nil
+    }
+  }
+
   public let reader: ByteReader
   /// Every entry in directory order, duplicates included.
-  public private(set) var entries: [Entry] = []
+  public private(set) var entries = Entries(headers: [], storage: [], ranges: [])
   public private(set) var findings: [Finding] = []
   /// Offset of the first local header the directory names (bytes before it are not zip data).
   public private(set) var archiveStart: Int
@@ -80,14 +110,20 @@ public struct ZipAudit: Sendable {
       }
       headers = parsed.headers
     }
-    entries.reserveCapacity(headers.count)
-    for header in headers {
+    var storage: [Bool] = []
+    storage.reserveCapacity(headers.count)
+    var ranges: [(entry: Int, range: Range<Int>)] = []
+    let file = reader.bytes.buffer
+    for (i, header) in headers.enumerated() {
       archiveStart = min(archiveStart, header.localHeaderOffset)
-      let storage = isStorage(header)
-      let skip = !checkData && storage
-      entries.append(
-        Entry(header: header, dataRange: skip ? nil : localData(header), isStorage: storage))
+      let isStorage =
+        header.nameIsASCII
+        ? Self.isStorage(ascii: UnsafeRawBufferPointer(rebasing: file[header.nameRange]))
+        : self.isStorage(header)
+      storage.append(isStorage)
+      if checkData || !isStorage, let range = localData(header) { ranges.append((i, range)) }
     }
+    entries = Entries(headers: headers, storage: storage, ranges: ranges)
     if archiveStart > reader.start {
       add(
         .warning, "zip.prefix-data",
@@ -98,7 +134,7 @@ public struct ZipAudit: Sendable {
     if opened == nil { findDuplicates(ZipNameIndex(headers, reader: reader)) }
     findOverlaps()
     if checkData {
-      for entry in entries { checkCRC(entry, limits: limits) }
+      for (i, _) in entries.ranges { checkCRC(entries[i], limits: limits) }
     }
   }
 
@@ -322,7 +358,7 @@ public struct ZipAudit: Sendable {
   /// other name in the archive.
   private mutating func findDuplicates(_ index: ZipNameIndex) {
     for indices in Self.duplicateGroups(index) {
-      let first = entries[indices[0]].header
+      let first = entries.headers[indices[0]]
       let list = indices.map { String($0) }.joined(separator: ", ")
       let last = indices[indices.count - 1]
       add(
@@ -351,9 +387,8 @@ public struct ZipAudit: Sendable {
 
   /// Entries whose local header and data share bytes with another entry's.
   private mutating func findOverlaps() {
-    var spans = entries.indices.compactMap { i -> (entry: Int, start: Int, end: Int)? in
-      guard let range = entries[i].dataRange else { return nil }
-      return (i, entries[i].header.localHeaderOffset, range.upperBound)
+    var spans = entries.ranges.map { i, range -> (entry: Int, start: Int, end: Int) in
+      (i, entries.headers[i].localHeaderOffset, range.upperBound)
     }
     // Writers leave entries in offset order: sort (stably) only when they are not.
     if !spans.indices.dropFirst().allSatisfy({ spans[$0 - 1].start <= spans[$0].start }) {
@@ -364,8 +399,8 @@ public struct ZipAudit: Sendable {
       if let before = previous, span.start < before.end {
         add(
           .warning, "zip.overlap",
-          "entry \"\(name(of: entries[span.entry].header))\" at \(hex(span.start)) overlaps entry "
-            + "\"\(name(of: entries[before.entry].header))\" "
+          "entry \"\(name(of: entries.headers[span.entry]))\" at \(hex(span.start)) overlaps entry "
+            + "\"\(name(of: entries.headers[before.entry]))\" "
             + "(\(hex(before.start))..<\(hex(before.end))): one range of bytes is read as two files",
           span.start)
       }

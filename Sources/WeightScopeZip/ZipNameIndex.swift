@@ -2,25 +2,45 @@ import WeightScopeCore
 
 /// Entries found by name: an open-addressing table over a seeded hash of the name bytes.
 ///
-/// Names stay in the file; the table holds entry indices only. ASCII names are equal as
-/// strings exactly when their bytes are, so for a directory of ASCII names a byte comparison
-/// decides; a directory with any other name is indexed by `String` (canonically equivalent
-/// names are one name), as is a non-ASCII query.
-final class ZipNameIndex: Sendable {
-  /// `slots[hash & mask]` holds entry index + 1, 0 when empty (ASCII directories).
-  private let slots: [Int32]
-  /// Entry i's hash, compared before its bytes.
-  private let hashes: [UInt64]
+/// Names stay in the file; the table holds entry indices and hash bits only. ASCII names
+/// are equal as strings exactly when their bytes are, so for a directory of ASCII names a byte
+/// comparison decides; a directory with any other name is indexed by `String` (canonically
+/// equivalent names are one name), as is a non-ASCII query.
+///
+/// An index may cover one folder: the entries whose names start with a prefix, keyed by the
+/// rest, so that a storage record is found by its key alone.
+///
+/// The tables live in memory this object owns and never changes after `init`, which is what
+/// makes it `Sendable`; lookups touch no reference count.
+final class ZipNameIndex: @unchecked Sendable {
+  /// What every indexed name starts with.
+  let prefix: String
+  private let prefixCount: Int
+  /// The indexed entries' headers, which locate their names.
+  private let headers: [CentralDirectoryHeader]
+  /// Keeps the file's bytes, which the names are read from, alive.
+  private let file: FileBytes
+  /// `slots[hash & mask]` holds the hash's high half over entry index + 1, 0 when empty.
+  private let slots: UnsafeMutableBufferPointer<UInt64>
   private let mask: Int
-  /// The index by name, for a directory with a name that is not ASCII.
-  private let strings: [String: Int]?
+  /// The per-process seed, read once.
+  private let hashSeed: UInt64
+  /// The index by whole name, when a name or the prefix is not ASCII.
+  let strings: [String: Int]?
   /// Every entry whose name an earlier entry has, in directory order, with that first entry.
   let duplicates: [(later: Int, first: Int)]
 
-  /// Indexes `entries`, recording every entry whose name an earlier entry has.
-  init(_ entries: [CentralDirectoryHeader], reader: ByteReader) {
+  /// Indexes the entries, parsed from `reader`, whose names start with `prefix`, recording
+  /// every entry whose name an earlier entry has.
+  init(_ entries: [CentralDirectoryHeader], reader: ByteReader, prefix: String = "") {
+    self.prefix = prefix
+    headers = entries
+    file = reader.bytes
     var duplicates: [(later: Int, first: Int)] = []
-    guard entries.allSatisfy(\.nameIsASCII) else {
+    let prefixBytes = Array(prefix.utf8)
+    prefixCount = prefixBytes.count
+    guard prefixBytes.withUnsafeBytes({ isASCII($0) }), entries.allSatisfy(\.nameIsASCII) else {
+      // Every name: a dictionary of whole names answers `prefix + name` exactly.
       var index: [String: Int] = [:]
       for (i, entry) in entries.enumerated() {
         let name = entry.name(in: reader)
@@ -30,83 +50,99 @@ final class ZipNameIndex: Sendable {
           index[name] = i
         }
       }
-      (slots, hashes, mask, strings) = ([], [], 0, index)
+      slots = .allocate(capacity: 0)
+      mask = 0
+      hashSeed = 0
+      strings = index
       self.duplicates = duplicates
       return
     }
     var capacity = 16
     while capacity < entries.count * 2 { capacity *= 2 }
     let mask = capacity - 1
-    var slots = [Int32](repeating: 0, count: capacity)
-    var hashes = [UInt64](repeating: 0, count: entries.count)
-    slots.withUnsafeMutableBufferPointer { slots in
-      hashes.withUnsafeMutableBufferPointer { hashes in
-        for i in entries.indices {
-          let name = entries[i].nameBytes(in: reader)
-          let hash = Self.hash(name)
-          hashes[i] = hash
-          var slot = Int(truncatingIfNeeded: hash) & mask
-          while slots[slot] != 0 {
-            let other = Int(slots[slot]) - 1
-            if hashes[other] == hash, Self.equal(entries[other].nameBytes(in: reader), name) {
-              duplicates.append((i, other))
-              break
-            }
-            slot = (slot + 1) & mask
-          }
-          if slots[slot] == 0 { slots[slot] = Int32(i + 1) }
-        }
-      }
-    }
-    (self.slots, self.hashes, self.mask, strings) = (slots, hashes, mask, nil)
-    self.duplicates = duplicates
-  }
-
-  /// The index of the first entry named `prefix + name`; `prefixBytes` are the prefix's UTF-8
-  /// bytes, kept by a caller that looks up many names in one folder.
-  func find(
-    prefix: String, prefixBytes: [UInt8], name: String, in entries: [CentralDirectoryHeader],
-    reader: ByteReader
-  ) -> Int? {
-    if let strings { return strings[prefix + name] }
-    var name = name
-    return name.withUTF8 { tail -> Int? in
-      let tail = UnsafeRawBufferPointer(tail)
-      guard isASCII(tail), prefixBytes.withUnsafeBytes({ isASCII($0) }) else {
-        // A non-ASCII query may still equal an ASCII name canonically (K and KELVIN SIGN).
-        let query = prefix + String(decoding: tail, as: UTF8.self)
-        return entries.firstIndex { $0.name(in: reader) == query }
-      }
-      let count = prefixBytes.count + tail.count
-      return withUnsafeTemporaryAllocation(byteCount: count, alignment: 8) { joined -> Int? in
-        if let base = joined.baseAddress {
-          prefixBytes.withUnsafeBytes { head in
-            if let from = head.baseAddress { base.copyMemory(from: from, byteCount: head.count) }
-          }
-          if let from = tail.baseAddress {
-            (base + prefixBytes.count).copyMemory(from: from, byteCount: tail.count)
-          }
-        }
-        let query = UnsafeRawBufferPointer(joined)
-        let hash = Self.hash(query)
+    let slots = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: capacity)
+    slots.initialize(repeating: 0)
+    let seed = Self.seed
+    let base = file.buffer
+    prefixBytes.withUnsafeBytes { wanted in
+      for i in entries.indices {
+        let range = entries[i].nameRange
+        guard range.count >= wanted.count,
+          Self.equal(UnsafeRawBufferPointer(rebasing: base[range.lowerBound..<(range.lowerBound + wanted.count)]), wanted)
+        else { continue }
+        let rest = UnsafeRawBufferPointer(rebasing: base[(range.lowerBound + wanted.count)..<range.upperBound])
+        let hash = Self.hash(rest, seed: seed)
+        let tag = hash & 0xffff_ffff_0000_0000
         var slot = Int(truncatingIfNeeded: hash) & mask
+        var duplicate = false
         while slots[slot] != 0 {
-          let index = Int(slots[slot]) - 1
-          if hashes[index] == hash, Self.equal(entries[index].nameBytes(in: reader), query) {
-            return index
+          let other = Int(truncatingIfNeeded: slots[slot] & 0xffff_ffff) - 1
+          if slots[slot] & 0xffff_ffff_0000_0000 == tag, Self.equal(Self.rest(of: entries[other], skipping: wanted.count, in: base), rest) {
+            duplicates.append((i, other))
+            duplicate = true
+            break
           }
           slot = (slot + 1) & mask
         }
-        return nil
+        if !duplicate { slots[slot] = tag | UInt64(i + 1) }
       }
     }
+    self.slots = slots
+    self.mask = mask
+    hashSeed = seed
+    strings = nil
+    self.duplicates = duplicates
+  }
+
+  deinit {
+    slots.deallocate()
+  }
+
+  /// The bytes of `header`'s name after its first `count`.
+  private static func rest(
+    of header: CentralDirectoryHeader, skipping count: Int, in base: UnsafeRawBufferPointer
+  ) -> UnsafeRawBufferPointer {
+    let range = header.nameRange
+    return UnsafeRawBufferPointer(rebasing: base[(range.lowerBound + count)..<range.upperBound])
+  }
+
+  /// The index of the first entry named ``prefix`` + `name`.
+  ///
+  /// `entries` and `reader` are the indexed ones; only a query that is not ASCII reads them,
+  /// comparing strings.
+  func find(_ name: String, in entries: [CentralDirectoryHeader], reader: ByteReader) -> Int? {
+    if let strings { return strings[prefix + name] }
+    var name = name
+    let found: Int?? = name.withUTF8 { rest in
+      let rest = UnsafeRawBufferPointer(rest)
+      guard isASCII(rest) else { return .none }
+      let hash = Self.hash(rest, seed: hashSeed)
+      let tag = hash & 0xffff_ffff_0000_0000
+      let base = file.buffer
+      var slot = Int(truncatingIfNeeded: hash) & mask
+      while slots[slot] != 0 {
+        let index = Int(truncatingIfNeeded: slots[slot] & 0xffff_ffff) - 1
+        if slots[slot] & 0xffff_ffff_0000_0000 == tag,
+          Self.equal(Self.rest(of: headers[index], skipping: prefixCount, in: base), rest)
+        {
+          return .some(index)
+        }
+        slot = (slot + 1) & mask
+      }
+      return .some(nil)
+    }
+    if let found { return found }
+    // A non-ASCII query may still equal an ASCII name canonically (K and KELVIN SIGN).
+    let query = prefix + name
+    return entries.firstIndex { $0.name(in: reader) == query }
   }
 
   /// A per-process seed: names come from the file, so their collisions must not be plannable.
   private static let seed = UInt64.random(in: 1...UInt64.max)
 
-  /// A seeded multiply-fold hash over eight bytes at a time.
-  static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+  /// A multiply-fold hash over eight bytes at a time, seeded with `seed`.
+  @inline(__always)
+  static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
     func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
       let product = a.multipliedFullWidth(by: b)
       return product.high ^ product.low
@@ -124,6 +160,7 @@ final class ZipNameIndex: Sendable {
   }
 
   /// The fewer than eight bytes from `start` to the end, little-endian in one word.
+  @inline(__always)
   private static func tail(_ bytes: UnsafeRawBufferPointer, from start: Int) -> UInt64 {
     let count = bytes.count - start
     var value: UInt64 = 0
@@ -143,6 +180,7 @@ final class ZipNameIndex: Sendable {
   }
 
   /// Byte equality, eight bytes at a time.
+  @inline(__always)
   static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
     guard a.count == b.count else { return false }
     var i = 0
