@@ -142,9 +142,9 @@ public struct ZipArchive: Sendable {
   /// Entries of one folder of a ``ZipArchive``, by the rest of their names.
   ///
   /// Writers store records in the order a pickle names them (`data/0`, `data/1`, ...), so a
-  /// lookup first tries the entry after the one found last, reading the directory in order;
-  /// only a lookup that misses builds (once) and probes an index of the folder. Not for use
-  /// from several threads at once.
+  /// lookup first compares the few entries after the one found last, reading the directory in
+  /// order; only a lookup that misses builds (once) and probes an index of the folder. Not
+  /// for use from several threads at once.
   public final class Folder {
     private let archive: ZipArchive
     private let prefix: String
@@ -153,6 +153,8 @@ public struct ZipArchive: Sendable {
     private var index: ZipNameIndex?
     /// The entry the last lookup found.
     private var last = -1
+    /// How many entries after the last one found a lookup compares before the index.
+    private static let window = 8
 
     init(archive: ZipArchive, prefix: String) {
       self.archive = archive
@@ -165,22 +167,26 @@ public struct ZipArchive: Sendable {
     /// The entry called `prefix + name`, exactly as ``ZipArchive/entry(named:)`` finds it.
     public func entry(named name: String) -> CentralDirectoryHeader? {
       let entries = archive.entries
-      let next = last + 1
-      if let prefixBytes, next < entries.count, entries[next].nameIsASCII {
+      if let prefixBytes {
+        // The few entries after the last one found (other records may sit in between).
+        let window = (last + 1)..<min(last + 1 + Self.window, entries.count)
         var name = name
         let hit = name.withUTF8 { rest in
-          prefixBytes.withUnsafeBytes { head in
-            // A query that is not ASCII falls through to the index, which compares strings.
+          prefixBytes.withUnsafeBytes { head -> Int? in
+            // A query that is not ASCII goes to the index, which compares strings.
             let rest = UnsafeRawBufferPointer(rest)
-            let bytes = entries[next].nameBytes(in: archive.reader)
-            return isASCII(rest) && bytes.count == head.count + rest.count
-              && ZipNameIndex.equal(UnsafeRawBufferPointer(rebasing: bytes[..<head.count]), head)
-              && ZipNameIndex.equal(UnsafeRawBufferPointer(rebasing: bytes[head.count...]), rest)
+            guard isASCII(rest) else { return nil }
+            return window.first { i in
+              let bytes = entries[i].nameBytes(in: archive.reader)
+              return bytes.count == head.count + rest.count
+                && ZipNameIndex.equal(UnsafeRawBufferPointer(rebasing: bytes[head.count...]), rest)
+                && ZipNameIndex.equal(UnsafeRawBufferPointer(rebasing: bytes[..<head.count]), head)
+            }
           }
         }
-        if hit {
-          last = next
-          return entries[next]
+        if let hit {
+          last = hit
+          return entries[hit]
         }
       }
       let index = index ?? ZipNameIndex(entries, reader: archive.reader, prefix: prefix)

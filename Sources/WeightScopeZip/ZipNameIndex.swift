@@ -57,36 +57,62 @@ final class ZipNameIndex: @unchecked Sendable {
       self.duplicates = duplicates
       return
     }
-    var capacity = 16
-    while capacity < entries.count * 2 { capacity *= 2 }
-    let mask = capacity - 1
-    let slots = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: capacity)
+    var capacityBits = 4
+    while 1 << capacityBits < entries.count * 2 { capacityBits += 1 }
+    let mask = (1 << capacityBits) - 1
+    let slots = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: mask + 1)
     slots.initialize(repeating: 0)
     let seed = Self.seed
     let base = file.buffer
+    let skip = prefixBytes.count
+    // Each name's hash, 0 for a name outside the prefix (hashes are never 0).
+    var hashes = [UInt64](repeating: 0, count: entries.count)
     prefixBytes.withUnsafeBytes { wanted in
       for i in entries.indices {
         let range = entries[i].nameRange
         guard range.count >= wanted.count,
           Self.equal(UnsafeRawBufferPointer(rebasing: base[range.lowerBound..<(range.lowerBound + wanted.count)]), wanted)
         else { continue }
-        let rest = UnsafeRawBufferPointer(rebasing: base[(range.lowerBound + wanted.count)..<range.upperBound])
-        let hash = Self.hash(rest, seed: seed)
-        let tag = hash & 0xffff_ffff_0000_0000
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        var duplicate = false
-        while slots[slot] != 0 {
-          let other = Int(truncatingIfNeeded: slots[slot] & 0xffff_ffff) - 1
-          if slots[slot] & 0xffff_ffff_0000_0000 == tag, Self.equal(Self.rest(of: entries[other], skipping: wanted.count, in: base), rest) {
-            duplicates.append((i, other))
-            duplicate = true
-            break
-          }
-          slot = (slot + 1) & mask
-        }
-        if !duplicate { slots[slot] = tag | UInt64(i + 1) }
+        hashes[i] = Self.hash(Self.rest(of: entries[i], skipping: wanted.count, in: base), seed: seed)
       }
     }
+    // Names go in by regions of the table, each region's in directory order (a stable
+    // counting sort): probes then walk the table forward instead of missing the cache at
+    // random, and of two equal names the earlier still goes in first.
+    let regionBits = min(8, capacityBits)
+    let shift = capacityBits - regionBits
+    func region(_ hash: UInt64) -> Int { (Int(truncatingIfNeeded: hash) & mask) >> shift }
+    var starts = [Int](repeating: 0, count: (1 << regionBits) + 1)
+    for hash in hashes where hash != 0 { starts[region(hash) + 1] += 1 }
+    for r in 0..<(1 << regionBits) { starts[r + 1] += starts[r] }
+    var order = [Int32](repeating: 0, count: starts[1 << regionBits])
+    for (i, hash) in hashes.enumerated() where hash != 0 {
+      order[starts[region(hash)]] = Int32(truncatingIfNeeded: i)
+      starts[region(hash)] += 1
+    }
+    for entry in order {
+      let i = Int(entry)
+      let hash = hashes[i]
+      let tag = hash & 0xffff_ffff_0000_0000
+      var slot = Int(truncatingIfNeeded: hash) & mask
+      var duplicate = false
+      while slots[slot] != 0 {
+        let other = Int(truncatingIfNeeded: slots[slot] & 0xffff_ffff) - 1
+        // Names are read only when the hashes agree.
+        if slots[slot] & 0xffff_ffff_0000_0000 == tag,
+          Self.equal(
+            Self.rest(of: entries[other], skipping: skip, in: base),
+            Self.rest(of: entries[i], skipping: skip, in: base))
+        {
+          duplicates.append((i, other))
+          duplicate = true
+          break
+        }
+        slot = (slot + 1) & mask
+      }
+      if !duplicate { slots[slot] = tag | UInt64(i + 1) }
+    }
+    duplicates.sort { $0.later < $1.later }
     self.slots = slots
     self.mask = mask
     hashSeed = seed
@@ -140,7 +166,8 @@ final class ZipNameIndex: @unchecked Sendable {
   /// A per-process seed: names come from the file, so their collisions must not be plannable.
   private static let seed = UInt64.random(in: 1...UInt64.max)
 
-  /// A multiply-fold hash over eight bytes at a time, seeded with `seed`.
+  /// A multiply-fold hash over eight bytes at a time, seeded with `seed`; its top bit is
+  /// always set, so it is never 0.
   @inline(__always)
   static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
     func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
@@ -156,7 +183,7 @@ final class ZipNameIndex: @unchecked Sendable {
     if i < bytes.count {
       h = mix(h ^ tail(bytes, from: i), 0xA076_1D64_78BD_642F)
     }
-    return mix(h, 0xE703_7ED1_A0B4_28DB)
+    return mix(h, 0xE703_7ED1_A0B4_28DB) | 1 << 63
   }
 
   /// The fewer than eight bytes from `start` to the end, little-endian in one word.
