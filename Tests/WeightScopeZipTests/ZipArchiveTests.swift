@@ -112,6 +112,33 @@ private func open(_ name: String) throws -> ZipArchive {
     #expect(!zip.containsEntry(withPrefix: "model/code/"))
   }
 
+  /// The bitwise definition of zip's CRC-32.
+  static func referenceCRC(_ bytes: some Sequence<UInt8>) -> UInt32 {
+    var crc: UInt32 = 0xffff_ffff
+    for byte in bytes {
+      crc ^= UInt32(byte)
+      for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+    }
+    return ~crc
+  }
+
+  @Test func crcMatchesTheDefinitionAtEveryLengthAndAlignment() throws {
+    var state: UInt32 = 12345
+    let bytes = (0..<70_000).map { _ -> UInt8 in
+      state = state &* 1_103_515_245 &+ 12345
+      return UInt8(truncatingIfNeeded: state >> 16)
+    }
+    let file = FileBytes(copying: bytes)
+    for start in 0..<4 {
+      for count in Array(0..<300) + [1023, 1024, 4097, 65_536] {
+        let reader = try file.reader().slice(at: start, count: count)
+        #expect(
+          try CRC32.checksum(reader) == Self.referenceCRC(bytes[start..<(start + count)]),
+          "\(start) \(count)")
+      }
+    }
+  }
+
   @Test func rejectsWhatIsNotAZip() throws {
     let bytes = FileBytes(copying: Array("this is not a zip archive at all".utf8))
     let error = try #require(throws: ReadError.self) { try ZipArchive(bytes.reader()) }
