@@ -201,7 +201,8 @@ public enum Scanner {
     return name[..<slash] + "/data.pkl"
   }
 
-  /// `name.hasSuffix(suffix)` for an entry's name, on its bytes when both are ASCII.
+  /// `name.hasSuffix(suffix)` for an entry's name, on its bytes when both are ASCII (and the
+  /// suffix does not start with a line feed, which a carriage return before it would join).
   static func nameHasSuffix(_ zip: ZipAudit, _ header: CentralDirectoryHeader, _ suffix: StaticString)
     -> Bool
   {
