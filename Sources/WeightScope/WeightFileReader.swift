@@ -37,10 +37,22 @@ public enum WeightFileReader {
 
   /// Reads already-mapped bytes; `path` names the file in reports and locates ONNX external data.
   public static func read(_ bytes: FileBytes, path: String, limits: Limits = .default) throws(ReadError) -> WeightFile {
+    var zipReads: PyTorchZipReader.Reads?
+    return try read(bytes, path: path, limits: limits, zipReads: &zipReads)
+  }
+
+  /// ``read(_:path:limits:)``, keeping in `zipReads` what reading a zip checkpoint parsed (its
+  /// archive, its pickle's globals) for a scan of the same bytes.
+  public static func read(
+    _ bytes: FileBytes, path: String, limits: Limits = .default,
+    zipReads: inout PyTorchZipReader.Reads?
+  ) throws(ReadError) -> WeightFile {
     let reader = bytes.reader()
     switch detect(reader) {
     case .zip:
-      return try PyTorchZipReader.read(bytes, path: path, limits: limits)
+      let (file, reads) = try PyTorchZipReader.readKeepingReads(bytes, path: path, limits: limits)
+      zipReads = reads
+      return file
     case .legacyPickle:
       return try LegacyCheckpointReader.read(bytes, path: path, limits: limits)
     case .onnx:

@@ -3,6 +3,7 @@ import WeightScope
 import WeightScopeAnalysis
 import WeightScopeCheck
 import WeightScopeCore
+import WeightScopePyTorch
 import WeightScopeReport
 import WeightScopeScan
 
@@ -64,11 +65,22 @@ public struct Inspect: ParsableCommand, OutputCommand {
     for (position, path) in files.enumerated() {
       var analysis: Analysis
       do {
-        analysis = try WeightFileReader.inspect(path: path, limits: limits)
+        let bytes = try FileBytes(path: path)
+        var zipReads: PyTorchZipReader.Reads?
+        analysis = analyze(
+          try WeightFileReader.read(bytes, path: path, limits: limits, zipReads: &zipReads))
         // The scan's pickle findings cover every pickle and route, so they replace the
-        // reader's; `scan` also checks storages, which a listing never reads.
+        // reader's; `scan` also checks storages, which a listing never reads. It reuses the
+        // listing's mapping, directory and pickle run.
         // Dangerous content is a failed check (exit 1), as the contract says.
-        if let scan = try? Scanner.scan(path: path, limits: limits, depth: .metadata) {
+        let listed = zipReads.map { reads in
+          Scanner.Listed(
+            archive: reads.archive,
+            pickle: PickleScan.FirstRun(globals: reads.pickleGlobals, end: reads.pickleEnd))
+        }
+        if let scan = try? Scanner.scan(
+          bytes, path: path, limits: limits, depth: .metadata, listed: listed)
+        {
           analysis.findings =
             scan.findings + analysis.findings.filter { !$0.code.hasPrefix("pickle.") }
           if scan.verdict == .dangerous { output.fail(ExitStatus.checkFailed) }

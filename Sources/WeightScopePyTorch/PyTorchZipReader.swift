@@ -1,5 +1,6 @@
 import WeightScopeCore
 import WeightScopeModel
+import WeightScopePickle
 import WeightScopeZip
 
 /// Reads a `torch.save` zip checkpoint (PyTorch 1.6 and later) or a `torch.jit.save` archive.
@@ -7,11 +8,26 @@ import WeightScopeZip
 /// Only the central directory, `data.pkl` and a few small records are read; storage records
 /// are sized from the directory and never touched.
 public enum PyTorchZipReader {
+  /// What reading a checkpoint parsed on the way, for a scan of the same bytes to reuse.
+  public struct Reads: Sendable {
+    /// The opened archive.
+    public var archive: ZipArchive
+    /// ``PickleDocument/globals`` of the first pickle in `data.pkl`.
+    public var pickleGlobals: [PickleGlobalUse]
+    /// ``PickleDocument/endOffset`` of that pickle.
+    public var pickleEnd: Int
+  }
+
   /// Reads the checkpoint's tensors, facts and findings.
   ///
   /// - Throws: ``ReadError`` for a broken archive, a missing or corrupt `data.pkl`, or a
   ///   pickle that does not describe tensors consistently with its storage records.
   public static func read(_ bytes: FileBytes, path: String, limits: Limits) throws(ReadError) -> WeightFile {
+    try readKeepingReads(bytes, path: path, limits: limits).file
+  }
+
+  /// ``read(_:path:limits:)``, also returning the archive and what running `data.pkl` recorded.
+  public static func readKeepingReads(_ bytes: FileBytes, path: String, limits: Limits) throws(ReadError) -> (file: WeightFile, reads: Reads) {
     let zip = try ZipArchive(bytes.reader(), limits: limits)
     guard let pickleEntry = zip.entry(relative: "data.pkl") else {
       throw ReadError(.unsupported, at: zip.directoryOffset, "a zip archive without \(zip.topFolder.isEmpty ? "" : zip.topFolder + "/")data.pkl: not a PyTorch checkpoint", context: "zip archive")
@@ -20,12 +36,23 @@ public enum PyTorchZipReader {
     try zip.verifyCRC(of: pickleEntry, data: pickle)
 
     let isTorchScript = zip.entry(relative: "constants.pkl") != nil
-      || zip.entries.contains { $0.name.hasPrefix(zip.topFolder + "/code/") }
-    let dataFolder = zip.topFolder.isEmpty ? "data/" : zip.topFolder + "/data/"
-    var contents = try CheckpointPickle.read(pickle, storages: { key in
-      guard let record = zip.entry(named: dataFolder + key) else { return nil }
-      return StorageRecord(key: key, byteCount: record.uncompressedSize)
-    }, limits: limits)
+      || zip.containsEntry(withPrefix: zip.topFolder + "/code/")
+    let dataFolder = zip.folder(zip.topFolder.isEmpty ? "data/" : zip.topFolder + "/data/")
+    // CheckpointPickle.read(_:storages:limits:), keeping the run's globals for the scan.
+    var contents: CheckpointContents
+    let pickleGlobals: [PickleGlobalUse]
+    let pickleEnd: Int
+    do {
+      let document = try PickleMachine.run(pickle, limits: limits)
+      pickleGlobals = document.globals
+      pickleEnd = document.endOffset
+      contents = try CheckpointPickle.read(document: document, storages: { key in
+        guard let record = dataFolder.entry(named: key) else { return nil }
+        return StorageRecord(key: key, byteCount: record.uncompressedSize)
+      }, limits: limits)
+    } catch {
+      throw error.within("data.pkl")
+    }
 
     var scriptFindings: [Finding] = []
     if isTorchScript {
@@ -45,7 +72,7 @@ public enum PyTorchZipReader {
     file.facts = facts + contents.facts
     file.findings = contents.findings + scriptFindings
     file.modules = contents.modules
-    return file
+    return (file, Reads(archive: zip, pickleGlobals: pickleGlobals, pickleEnd: pickleEnd))
   }
 
   /// The trimmed text of a small entry (`version`, `byteorder`).

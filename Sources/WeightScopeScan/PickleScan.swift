@@ -18,10 +18,13 @@ public enum PickleScan {
   ///   - firstRuns: the caller has already run the first pickle through ``PickleMachine``
   ///     without an error (a listing's reader did). The machine then runs again only when the
   ///     opcode walk names something to report: a clean pickle costs one walk.
+  ///   - firstRun: what the caller's run of the first pickle recorded. Its globals are judged
+  ///     as they are, without running the machine again; the opcode walk runs only when one
+  ///     of them came through `STACK_GLOBAL`, to tell literal operands from computed ones.
   /// - Returns: the findings and the offset where the last readable pickle ended.
   public static func scan(
     _ reader: ByteReader, label: String, limits: Limits, trailing: Trailing = .suspicious,
-    firstRuns: Bool = false
+    firstRuns: Bool = false, firstRun: FirstRun? = nil
   ) -> (findings: [Finding], end: Int) {
     var findings: [Finding] = []
     var position = reader.start
@@ -33,6 +36,17 @@ public enum PickleScan {
         slice = try reader.slice(at: position, count: reader.end - position)
       } catch {
         break
+      }
+      if index == 0, let run = firstRun {
+        // The machine's globals are the ones a second run would record; only whether
+        // STACK_GLOBAL's operands were literals needs the walk, and only when there is one.
+        let hasStackGlobal = run.globals.contains { $0.route == .stackGlobal }
+        let nonLiteral =
+          hasStackGlobal ? PickleOpcodeWalk(slice, limits: limits).nonLiteralStackGlobals : []
+        findings += judge(run.globals, nonLiteralStackGlobals: nonLiteral, label: name)
+        position = run.end
+        index += 1
+        continue
       }
       let walk = PickleOpcodeWalk(slice, limits: limits)
       if index == 0, firstRuns, let end = cleanEnd(walk) {
@@ -95,6 +109,19 @@ public enum PickleScan {
     return end
   }
 
+  /// A pickle's run through ``PickleMachine``, done by a caller that needed it anyway.
+  public struct FirstRun: Sendable, Equatable {
+    /// ``PickleDocument/globals``.
+    public var globals: [PickleGlobalUse]
+    /// ``PickleDocument/endOffset``.
+    public var end: Int
+
+    public init(globals: [PickleGlobalUse], end: Int) {
+      self.globals = globals
+      self.end = end
+    }
+  }
+
   /// What bytes after the last STOP mean.
   public enum Trailing: Sendable {
     case suspicious
@@ -116,6 +143,17 @@ public enum PickleScan {
   /// does not follow calls.
   static func judge(
     _ uses: [PickleGlobalUse], walk: PickleOpcodeWalk, label: String, callsKnown: Bool = true
+  ) -> [Finding] {
+    judge(
+      uses, nonLiteralStackGlobals: walk.nonLiteralStackGlobals, label: label,
+      callsKnown: callsKnown)
+  }
+
+  /// ``judge(_:walk:label:callsKnown:)`` given the offsets of the `STACK_GLOBAL`s whose
+  /// operands were not literals.
+  static func judge(
+    _ uses: [PickleGlobalUse], nonLiteralStackGlobals: [Int], label: String,
+    callsKnown: Bool = true
   ) -> [Finding] {
     var findings: [Finding] = []
     var groups: [PickleGlobal: [PickleGlobalUse]] = [:]
@@ -174,7 +212,7 @@ public enum PickleScan {
             offset: first.offset))
       }
     }
-    for offset in walk.nonLiteralStackGlobals {
+    for offset in nonLiteralStackGlobals {
       let resolved = uses.first { $0.offset == offset && $0.route == .stackGlobal }
       findings.append(
         Finding(

@@ -81,18 +81,46 @@ public enum Scanner {
     try scan(try FileBytes(path: path), path: path, limits: limits, depth: depth)
   }
 
+  /// What a listing of a zip checkpoint has read already, for a metadata scan to reuse.
+  public struct Listed: Sendable {
+    /// The archive the listing opened, over the scanned bytes.
+    public var archive: ZipArchive
+    /// The listing's run of the first pickle in `<top>/data.pkl`.
+    public var pickle: PickleScan.FirstRun?
+
+    public init(archive: ZipArchive, pickle: PickleScan.FirstRun?) {
+      self.archive = archive
+      self.pickle = pickle
+    }
+  }
+
   /// Scans already-mapped bytes; `path` names the file and locates ONNX external data.
+  ///
+  /// - Parameter listed: at ``Depth/metadata``, what the listing read of these bytes: its
+  ///   directory is audited without a second parse, and its pickle's globals are judged
+  ///   without running the machine or the opcode walk again. Ignored at full depth, or when
+  ///   the archive was opened over other bytes.
   public static func scan(
-    _ bytes: FileBytes, path: String, limits: Limits = .default, depth: Depth = .full
+    _ bytes: FileBytes, path: String, limits: Limits = .default, depth: Depth = .full,
+    listed: Listed? = nil
   ) throws(ReadError) -> ScanResult {
     let reader = bytes.reader()
     var findings: [Finding] = []
     var kind = "unknown"
+    let listed = listed.flatMap { listed in
+      let opened = listed.archive.reader
+      return depth == .metadata && opened.bytes === bytes && opened.start == reader.start
+        && opened.end == reader.end ? listed : nil
+    }
 
     // A zip archive: found by its end record, so also after a prefix.
     let zipResult: Result<ZipAudit, ReadError>
     do throws(ReadError) {
-      zipResult = .success(try ZipAudit(reader, limits: limits, checkData: depth == .full))
+      if let listed {
+        zipResult = .success(try ZipAudit(listed.archive, limits: limits, checkData: false))
+      } else {
+        zipResult = .success(try ZipAudit(reader, limits: limits, checkData: depth == .full))
+      }
     } catch {
       zipResult = .failure(error)
     }
@@ -112,13 +140,13 @@ public enum Scanner {
     switch zipResult {
     case .success(let zip):
       if kind == "unknown" || kind == "pickle" {
-        let names = zip.entries.map(\.header.name)
         kind =
-          names.contains { $0.hasSuffix("constants.pkl") }
-          ? "torchscript" : names.contains { $0.hasSuffix("data.pkl") } ? "pytorch-zip" : "zip"
+          zip.entries.headers.contains { nameHasSuffix(zip, $0, "constants.pkl") }
+          ? "torchscript"
+          : zip.entries.headers.contains { nameHasSuffix(zip, $0, "data.pkl") } ? "pytorch-zip" : "zip"
       }
       findings += zip.findings
-      findings += scanMembers(zip, limits: limits, depth: depth)
+      findings += scanMembers(zip, limits: limits, depth: depth, listedRun: listed?.pickle)
       if pickleEnd > reader.start {
         findings.append(
           Finding(
@@ -160,25 +188,47 @@ public enum Scanner {
 
   /// The member whose pickle a listing runs: `data.pkl` in the folder of the first entry.
   static func listedPickle(_ zip: ZipAudit) -> String? {
-    guard let first = zip.entries.first?.header else { return nil }
-    let bytes = first.nameBytes
-    if bytes.allSatisfy({ $0 < 0x80 }) {
+    guard let first = zip.entries.headers.first else { return nil }
+    if first.nameIsASCII {
       // ASCII: the first `/` byte is the first `/` character.
+      let bytes = first.nameBytes(in: zip.reader)
       guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else { return "data.pkl" }
-      return String(decoding: bytes[..<slash], as: UTF8.self) + "/data.pkl"
+      return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<slash]), as: UTF8.self)
+        + "/data.pkl"
     }
-    guard let slash = first.name.firstIndex(of: "/") else { return "data.pkl" }
-    return first.name[..<slash] + "/data.pkl"
+    let name = zip.name(of: first)
+    guard let slash = name.firstIndex(of: "/") else { return "data.pkl" }
+    return name[..<slash] + "/data.pkl"
+  }
+
+  /// `name.hasSuffix(suffix)` for an entry's name, on its bytes when both are ASCII (and the
+  /// suffix does not start with a line feed, which a carriage return before it would join).
+  static func nameHasSuffix(_ zip: ZipAudit, _ header: CentralDirectoryHeader, _ suffix: StaticString)
+    -> Bool
+  {
+    let wanted = UnsafeRawBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount)
+    guard header.nameIsASCII, wanted.first != UInt8(ascii: "\n") else {
+      return zip.name(of: header).hasSuffix(suffix.description)
+    }
+    let bytes = header.nameBytes(in: zip.reader)
+    guard bytes.count >= wanted.count else { return false }
+    return UnsafeRawBufferPointer(rebasing: bytes[(bytes.count - wanted.count)...]).elementsEqual(wanted)
   }
 
   /// Judges every member that holds a pickle.
-  static func scanMembers(_ zip: ZipAudit, limits: Limits, depth: Depth) -> [Finding] {
+  ///
+  /// `listedRun` is the listing's run of the listed pickle (``listedPickle(_:)``), if given.
+  static func scanMembers(
+    _ zip: ZipAudit, limits: Limits, depth: Depth, listedRun: PickleScan.FirstRun? = nil
+  ) -> [Finding] {
     var findings: [Finding] = []
     let listed = depth == .metadata ? listedPickle(zip) : nil
-    for entry in zip.entries {
-      let name = entry.header.name
-      let isStorage = ZipAudit.isStorage(entry.header)
+    for index in zip.entries.indices {
+      // At metadata depth a storage is skipped before its entry is made.
+      let isStorage = zip.entries.storage[index]
       if depth == .metadata, isStorage { continue }
+      let entry = zip.entries[index]
+      let name = zip.name(of: entry.header)
       guard entry.dataRange != nil, !entry.header.isEncrypted else { continue }
       let data: ByteReader
       do throws(ReadError) {
@@ -194,8 +244,11 @@ public enum Scanner {
       }
       let namedPickle = name.hasSuffix(".pkl")
       if namedPickle || (!isStorage && PickleScan.startsLikePickle(data)) {
+        let isListed = listed == name
         findings += PickleScan.scan(
-          data, label: name, limits: limits, firstRuns: listed == name).findings
+          data, label: name, limits: limits, firstRuns: isListed,
+          firstRun: isListed ? listedRun : nil
+        ).findings
       } else if let first = try? data.peekUInt8(at: data.start), first == 0x80 || first == 0x28
         || first == 0x63
       {

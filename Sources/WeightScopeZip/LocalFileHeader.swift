@@ -11,7 +11,8 @@ struct LocalFileHeader: Sendable, Equatable {
   var crc32: UInt32
   var compressedSize: UInt32
   var uncompressedSize: UInt32
-  var nameBytes: [UInt8]
+  /// Where the name's bytes lie in the file (absolute offsets).
+  var nameRange: Range<Int>
   /// Offset of the entry's first data byte.
   var dataOffset: Int
 
@@ -32,7 +33,9 @@ struct LocalFileHeader: Sendable, Equatable {
     uncompressedSize = try reader.readUInt32("uncompressed size")
     let nameLength = Int(try reader.readUInt16("name length"))
     let extraLength = Int(try reader.readUInt16("extra field length"))
-    nameBytes = try reader.readArray(nameLength, "file name")
+    let nameStart = reader.position
+    try reader.skip(nameLength, "file name")
+    nameRange = nameStart..<reader.position
     try reader.skip(extraLength, "extra field")
     dataOffset = reader.position
   }

@@ -14,7 +14,7 @@ public struct ZipArchive: Sendable {
   /// Offset of the first byte of the central directory.
   public let directoryOffset: Int
   public let isZip64: Bool
-  private let index: [String: Int]
+  private let index: ZipNameIndex
 
   /// Whether the bytes start with a local file header or an empty archive's end record.
   public static func looksLikeZip(_ reader: ByteReader) -> Bool {
@@ -40,67 +40,161 @@ public struct ZipArchive: Sendable {
     }
     directoryOffset = end.directoryOffset
 
-    var directory = try reader.slice(at: end.directoryOffset, count: end.directorySize, "central directory")
-    var entries: [CentralDirectoryHeader] = []
-    var index: [String: Int] = [:]
-    while entries.count < end.entryCount {
-      let header: CentralDirectoryHeader
-      do {
-        header = try CentralDirectoryHeader(parsing: &directory)
-      } catch {
-        throw error.within("central directory entry \(entries.count)")
-      }
-      // One hash per entry: insert, and fail (keeping nothing) when the name was there.
-      if let first = index.updateValue(entries.count, forKey: header.name) {
-        throw ReadError(.malformed, at: header.headerOffset, "duplicate entry name \"\(header.name)\" (first at entry \(first))", context: "central directory")
-      }
-      entries.append(header)
+    let directory = try reader.slice(at: end.directoryOffset, count: end.directorySize, "central directory")
+    let parsed = CentralDirectoryHeader.parseAll(directory, count: end.entryCount)
+    let index = ZipNameIndex(parsed.headers, reader: reader)
+    // The first entry whose name an earlier entry has; a header that cannot be read after it
+    // is not reached.
+    if let (later, first) = index.duplicates.first {
+      let header = parsed.headers[later]
+      throw ReadError(.malformed, at: header.headerOffset, "duplicate entry name \"\(header.name(in: reader))\" (first at entry \(first))", context: "central directory")
     }
-    if !directory.isAtEnd {
-      throw ReadError(.malformed, at: directory.position, "\(directory.remaining) bytes after the \(end.entryCount) entries the end record declares", context: "central directory")
+    if let failure = parsed.failure { throw failure }
+    if !parsed.rest.isAtEnd {
+      throw ReadError(.malformed, at: parsed.rest.position, "\(parsed.rest.remaining) bytes after the \(end.entryCount) entries the end record declares", context: "central directory")
     }
-    self.entries = entries
+    self.entries = parsed.headers
     self.index = index
-    if let first = entries.first, let slash = first.name.firstIndex(of: "/") {
-      topFolder = String(first.name[..<slash])
-    } else {
-      topFolder = ""
-    }
+    topFolder = entries.first.map { Self.topFolder(of: $0, in: reader) } ?? ""
     try checkLayout()
+  }
+
+  /// The name of `entry`'s folder: what comes before its first `/`, or "" when it has none.
+  static func topFolder(of entry: CentralDirectoryHeader, in reader: ByteReader) -> String {
+    if entry.nameIsASCII {
+      // ASCII: the first `/` byte is the first `/` character.
+      let bytes = entry.nameBytes(in: reader)
+      guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else { return "" }
+      return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<slash]), as: UTF8.self)
+    }
+    let name = entry.name(in: reader)
+    guard let slash = name.firstIndex(of: "/") else { return "" }
+    return String(name[..<slash])
   }
 
   /// Rejects entries whose data would lie outside the file, inside the directory, or inside
   /// another entry. Uses the directory's sizes only: no local header is read.
   private func checkLayout() throws(ReadError) {
-    // Entry positions sorted by offset: moving integers, not headers.
-    let spans = entries.indices.map { ($0, entries[$0].localHeaderOffset) }.sorted { $0.1 < $1.1 }
+    // Entry positions by offset: the directory's order when it is already sorted, as
+    // writers leave it; otherwise a stable sort of integers, not headers.
+    var order = Array(entries.indices)
+    if !entries.indices.dropFirst().allSatisfy({ entries[$0 - 1].localHeaderOffset <= entries[$0].localHeaderOffset }) {
+      order.sort { entries[$0].localHeaderOffset < entries[$1].localHeaderOffset }
+    }
     var previousEnd = reader.start
-    var previousName = ""
-    for (position, start) in spans {
+    var previous: Int?
+    for position in order {
       let entry = entries[position]
+      let start = entry.localHeaderOffset
       guard start >= previousEnd else {
-        throw ReadError(.malformed, at: start, "entry \"\(entry.name)\" overlaps entry \"\(previousName)\"", context: "central directory")
+        let previousName = previous.map { name(of: entries[$0]) } ?? ""
+        throw ReadError(.malformed, at: start, "entry \"\(name(of: entry))\" overlaps entry \"\(previousName)\"", context: "central directory")
       }
       // The local header is at least 30 bytes plus the name; its extra field is not known yet.
-      let minimum = try ZipSize.localFileHeader.adding(entry.nameBytes.count, at: entry.headerOffset, "entry size")
+      let minimum = try ZipSize.localFileHeader.adding(entry.nameRange.count, at: entry.headerOffset, "entry size")
       let end = try start.adding(minimum, at: entry.headerOffset, "entry end")
         .adding(entry.compressedSize, at: entry.headerOffset, "entry end")
       guard end <= directoryOffset else {
-        throw ReadError(.malformed, at: entry.headerOffset, "entry \"\(entry.name)\" at \(hex(start)) with \(entry.compressedSize) bytes runs past the central directory at \(hex(directoryOffset))", context: "central directory")
+        throw ReadError(.malformed, at: entry.headerOffset, "entry \"\(name(of: entry))\" at \(hex(start)) with \(entry.compressedSize) bytes runs past the central directory at \(hex(directoryOffset))", context: "central directory")
       }
       previousEnd = end
-      previousName = entry.name
+      previous = position
+    }
+  }
+
+  /// The name of `entry`, one of ``entries``.
+  public func name(of entry: CentralDirectoryHeader) -> String {
+    entry.name(in: reader)
+  }
+
+  /// Whether some entry's name starts with `prefix` (as `String.hasPrefix` says).
+  public func containsEntry(withPrefix prefix: String) -> Bool {
+    var prefix = prefix
+    return prefix.withUTF8 { wanted in
+      let wanted = UnsafeRawBufferPointer(wanted)
+      // ASCII bytes compare as characters do, except a CR that a following LF joins.
+      let asciiPrefix = isASCII(wanted) && wanted.last != UInt8(ascii: "\r")
+      return entries.contains { entry in
+        guard asciiPrefix, entry.nameIsASCII else { return name(of: entry).hasPrefix(String(decoding: wanted, as: UTF8.self)) }
+        let bytes = entry.nameBytes(in: reader)
+        return bytes.count >= wanted.count
+          && ZipNameIndex.equal(UnsafeRawBufferPointer(rebasing: bytes[..<wanted.count]), wanted)
+      }
     }
   }
 
   /// The entry called `name`, exactly.
   public func entry(named name: String) -> CentralDirectoryHeader? {
-    index[name].map { entries[$0] }
+    index.find(name, in: entries, reader: reader).map { entries[$0] }
   }
 
   /// The entry `<top folder>/<relative>`.
   public func entry(relative: String) -> CentralDirectoryHeader? {
     entry(named: topFolder.isEmpty ? relative : topFolder + "/" + relative)
+  }
+
+  /// The entries whose names start with `prefix` (a folder such as `archive/data/`), found by
+  /// the rest of their names: a lookup joins no strings.
+  public func folder(_ prefix: String) -> Folder {
+    Folder(archive: self, prefix: prefix)
+  }
+
+  /// Entries of one folder of a ``ZipArchive``, by the rest of their names.
+  ///
+  /// Writers store records in the order a pickle names them (`data/0`, `data/1`, ...), so a
+  /// lookup first compares the few entries after the one found last, reading the directory in
+  /// order; only a lookup that misses builds (once) and probes an index of the folder. Not
+  /// for use from several threads at once.
+  public final class Folder {
+    private let archive: ZipArchive
+    private let prefix: String
+    /// The prefix's bytes, when the prefix and every name are ASCII (nil otherwise).
+    private let prefixBytes: [UInt8]?
+    private var index: ZipNameIndex?
+    /// The entry the last lookup found.
+    private var last = -1
+    /// How many entries after the last one found a lookup compares before the index.
+    private static let window = 8
+
+    init(archive: ZipArchive, prefix: String) {
+      self.archive = archive
+      self.prefix = prefix
+      let bytes = Array(prefix.utf8)
+      let ascii = bytes.withUnsafeBytes { isASCII($0) } && archive.entries.allSatisfy(\.nameIsASCII)
+      prefixBytes = ascii ? bytes : nil
+    }
+
+    /// The entry called `prefix + name`, exactly as ``ZipArchive/entry(named:)`` finds it.
+    public func entry(named name: String) -> CentralDirectoryHeader? {
+      let entries = archive.entries
+      if let prefixBytes {
+        // The few entries after the last one found (other records may sit in between).
+        let window = (last + 1)..<min(last + 1 + Self.window, entries.count)
+        var name = name
+        let hit = name.withUTF8 { rest in
+          prefixBytes.withUnsafeBytes { head -> Int? in
+            // A query that is not ASCII goes to the index, which compares strings.
+            let rest = UnsafeRawBufferPointer(rest)
+            guard isASCII(rest) else { return nil }
+            return window.first { i in
+              let bytes = entries[i].nameBytes(in: archive.reader)
+              return bytes.count == head.count + rest.count
+                && ZipNameIndex.equal(UnsafeRawBufferPointer(rebasing: bytes[head.count...]), rest)
+                && ZipNameIndex.equal(UnsafeRawBufferPointer(rebasing: bytes[..<head.count]), head)
+            }
+          }
+        }
+        if let hit {
+          last = hit
+          return entries[hit]
+        }
+      }
+      let index = index ?? ZipNameIndex(entries, reader: archive.reader, prefix: prefix)
+      self.index = index
+      guard let found = index.find(name, in: entries, reader: archive.reader) else { return nil }
+      last = found
+      return entries[found]
+    }
   }
 
   /// The file range of an entry's (possibly compressed) data, after reading its local header and
@@ -111,12 +205,13 @@ public struct ZipArchive: Sendable {
     do {
       header = try LocalFileHeader(parsing: &local)
     } catch {
-      throw error.within("local header of \(entry.name)")
+      throw error.within("local header of \(name(of: entry))")
     }
     func mismatch(_ what: String) -> ReadError {
-      ReadError(.malformed, at: header.offset, "\(what) disagrees with the central directory", context: "local header of \(entry.name)")
+      ReadError(.malformed, at: header.offset, "\(what) disagrees with the central directory", context: "local header of \(name(of: entry))")
     }
-    guard header.nameBytes == entry.nameBytes else { throw mismatch("name \(printable(header.nameBytes, limit: 40))") }
+    let localName = UnsafeRawBufferPointer(rebasing: reader.bytes.buffer[header.nameRange])
+    guard ZipNameIndex.equal(localName, entry.nameBytes(in: reader)) else { throw mismatch("name \(printable(localName, limit: 40))") }
     guard ZipMethod(header.method) == entry.method else { throw mismatch("compression method \(header.method)") }
     if !header.hasDataDescriptor {
       // Sizes of 0xffffffff defer to a zip64 extra field; anything else must agree.
@@ -130,7 +225,7 @@ public struct ZipArchive: Sendable {
     }
     let end = try header.dataOffset.adding(entry.compressedSize, at: header.offset, "entry data end")
     guard end <= directoryOffset else {
-      throw ReadError(.malformed, at: header.dataOffset, "data of \(entry.compressedSize) bytes runs into the central directory", context: "local header of \(entry.name)")
+      throw ReadError(.malformed, at: header.dataOffset, "data of \(entry.compressedSize) bytes runs into the central directory", context: "local header of \(name(of: entry))")
     }
     return header.dataOffset..<end
   }
@@ -140,21 +235,21 @@ public struct ZipArchive: Sendable {
   /// in the entry.
   public func contents(of entry: CentralDirectoryHeader, limits: Limits = .default) throws(ReadError) -> ByteReader {
     guard !entry.isEncrypted else {
-      throw ReadError(.unsupported, at: entry.headerOffset, "entry is encrypted", context: entry.name)
+      throw ReadError(.unsupported, at: entry.headerOffset, "entry is encrypted", context: name(of: entry))
     }
     let range = try dataRange(of: entry)
     switch entry.method {
     case .stored:
       guard entry.compressedSize == entry.uncompressedSize else {
-        throw ReadError(.malformed, at: entry.headerOffset, "stored entry has compressed size \(entry.compressedSize) but uncompressed size \(entry.uncompressedSize)", context: entry.name)
+        throw ReadError(.malformed, at: entry.headerOffset, "stored entry has compressed size \(entry.compressedSize) but uncompressed size \(entry.uncompressedSize)", context: name(of: entry))
       }
-      return try reader.slice(at: range.lowerBound, count: range.count, entry.name)
+      return try reader.slice(at: range.lowerBound, count: range.count, name(of: entry))
     case .deflated:
-      let compressed = try reader.slice(at: range.lowerBound, count: range.count, entry.name)
-      let bytes = try Inflate.inflate(compressed, expected: entry.uncompressedSize, limit: limits.inflatedBytes, label: entry.name)
+      let compressed = try reader.slice(at: range.lowerBound, count: range.count, name(of: entry))
+      let bytes = try Inflate.inflate(compressed, expected: entry.uncompressedSize, limit: limits.inflatedBytes, label: name(of: entry))
       return bytes.reader()
     case .other(let raw):
-      throw ReadError(.unsupported, at: entry.headerOffset, "compression method \(raw) is not supported", context: entry.name)
+      throw ReadError(.unsupported, at: entry.headerOffset, "compression method \(raw) is not supported", context: name(of: entry))
     }
   }
 
@@ -162,7 +257,7 @@ public struct ZipArchive: Sendable {
   public func verifyCRC(of entry: CentralDirectoryHeader, data: ByteReader) throws(ReadError) {
     let actual = try CRC32.checksum(data)
     guard actual == entry.crc32 else {
-      throw ReadError(.checksum, at: entry.headerOffset, "CRC-32 is \(hex(Int(actual))) but the central directory says \(hex(Int(entry.crc32)))", context: entry.name)
+      throw ReadError(.checksum, at: entry.headerOffset, "CRC-32 is \(hex(Int(actual))) but the central directory says \(hex(Int(entry.crc32)))", context: name(of: entry))
     }
   }
 }

@@ -15,11 +15,43 @@ public struct ZipAudit: Sendable {
     /// The range of the entry's stored (maybe compressed) bytes, when the local header could be
     /// read and the data lies inside the file.
     public var dataRange: Range<Int>?
+    /// Whether the entry is a tensor storage record (``ZipAudit/isStorage(_:)-swift.method``).
+    public var isStorage: Bool
+  }
+
+  /// The audited entries in directory order, duplicates included, each made when read from
+  /// the headers (shared with a ``ZipArchive`` that opened them) and what the audit found.
+  public struct Entries: RandomAccessCollection, Sendable {
+    /// The directory's headers.
+    public let headers: [CentralDirectoryHeader]
+    /// Whether each entry is a storage record (``ZipAudit/isStorage(_:)-swift.method``).
+    public let storage: [Bool]
+    /// The entries whose local header was read and whose data lies in the file, by
+    /// ascending entry index.
+    let ranges: [(entry: Int, range: Range<Int>)]
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { headers.count }
+
+    public subscript(position: Int) -> Entry {
+      Entry(header: headers[position], dataRange: dataRange(of: position), isStorage: storage[position])
+    }
+
+    /// The data range of entry `index`, found by a binary search over the few entries read.
+    func dataRange(of index: Int) -> Range<Int>? {
+      var low = 0
+      var high = ranges.count
+      while low < high {
+        let middle = (low + high) / 2
+        if ranges[middle].entry < index { low = middle + 1 } else { high = middle }
+      }
+      return low < ranges.count && ranges[low].entry == index ? ranges[low].range : nil
+    }
   }
 
   public let reader: ByteReader
   /// Every entry in directory order, duplicates included.
-  public private(set) var entries: [Entry] = []
+  public private(set) var entries = Entries(headers: [], storage: [], ranges: [])
   public private(set) var findings: [Finding] = []
   /// Offset of the first local header the directory names (bytes before it are not zip data).
   public private(set) var archiveStart: Int
@@ -35,6 +67,21 @@ public struct ZipAudit: Sendable {
   public init(_ reader: ByteReader, limits: Limits = .default, checkData: Bool = true)
     throws(ReadError)
   {
+    try self.init(reader, limits: limits, checkData: checkData, opened: nil)
+  }
+
+  /// Audits the archive that `archive` has opened, reusing its directory instead of parsing
+  /// it again. The archive refused duplicate names and bytes after the declared entries, so
+  /// those checks have nothing to find; every other check runs as for a reader.
+  public init(_ archive: ZipArchive, limits: Limits = .default, checkData: Bool = true)
+    throws(ReadError)
+  {
+    try self.init(archive.reader, limits: limits, checkData: checkData, opened: archive.entries)
+  }
+
+  private init(
+    _ reader: ByteReader, limits: Limits, checkData: Bool, opened: [CentralDirectoryHeader]?
+  ) throws(ReadError) {
     self.reader = reader
     let end = try EndOfCentralDirectory(parsing: reader)
     guard end.entryCount <= limits.zipEntries else {
@@ -47,27 +94,36 @@ public struct ZipAudit: Sendable {
     archiveStart = end.directoryOffset
     findHiddenEndRecord(end)
 
-    var directory = try reader.slice(
-      at: end.directoryOffset, count: end.directorySize, "central directory")
-    var headers: [CentralDirectoryHeader] = []
-    while headers.count < end.entryCount {
-      do {
-        headers.append(try CentralDirectoryHeader(parsing: &directory))
-      } catch {
-        throw error.within("central directory entry \(headers.count)")
+    let headers: [CentralDirectoryHeader]
+    if let opened {
+      headers = opened
+    } else {
+      let directory = try reader.slice(
+        at: end.directoryOffset, count: end.directorySize, "central directory")
+      let parsed = CentralDirectoryHeader.parseAll(directory, count: end.entryCount)
+      if let failure = parsed.failure { throw failure }
+      if !parsed.rest.isAtEnd {
+        add(
+          .warning, "zip.directory-slack",
+          "\(parsed.rest.remaining) bytes in the central directory after the \(end.entryCount) "
+            + "entries the end record declares", parsed.rest.position)
       }
+      headers = parsed.headers
     }
-    if !directory.isAtEnd {
-      add(
-        .warning, "zip.directory-slack",
-        "\(directory.remaining) bytes in the central directory after the \(end.entryCount) "
-          + "entries the end record declares", directory.position)
-    }
-    for header in headers {
+    var storage: [Bool] = []
+    storage.reserveCapacity(headers.count)
+    var ranges: [(entry: Int, range: Range<Int>)] = []
+    let file = reader.bytes.buffer
+    for (i, header) in headers.enumerated() {
       archiveStart = min(archiveStart, header.localHeaderOffset)
-      let skip = !checkData && Self.isStorage(header)
-      entries.append(Entry(header: header, dataRange: skip ? nil : localData(header)))
+      let isStorage =
+        header.nameIsASCII
+        ? Self.isStorage(ascii: UnsafeRawBufferPointer(rebasing: file[header.nameRange]))
+        : self.isStorage(header)
+      storage.append(isStorage)
+      if checkData || !isStorage, let range = localData(header) { ranges.append((i, range)) }
     }
+    entries = Entries(headers: headers, storage: storage, ranges: ranges)
     if archiveStart > reader.start {
       add(
         .warning, "zip.prefix-data",
@@ -75,10 +131,10 @@ public struct ZipAudit: Sendable {
           + "the archive (torch.load reads a file that does not start with a zip header as a "
           + "legacy pickle)", reader.start)
     }
-    findDuplicates()
+    if opened == nil { findDuplicates(ZipNameIndex(headers, reader: reader)) }
     findOverlaps()
     if checkData {
-      for entry in entries { checkCRC(entry, limits: limits) }
+      for (i, _) in entries.ranges { checkCRC(entries[i], limits: limits) }
     }
   }
 
@@ -91,26 +147,31 @@ public struct ZipAudit: Sendable {
   }
 
   /// Whether the entry is a tensor storage record, decided from its name's bytes.
-  public static func isStorage(_ header: CentralDirectoryHeader) -> Bool {
-    if let answer = header.nameBytes.withUnsafeBufferPointer({ isStorage(utf8: $0) }) {
-      return answer
-    }
-    return isStorage(header.name)
+  public func isStorage(_ header: CentralDirectoryHeader) -> Bool {
+    Self.isStorage(header, in: reader)
   }
 
-  /// ``isStorage(_:)-swift.type.method`` on ASCII bytes, without building a string; nil for a
-  /// name with other bytes, where a `/` may join the character after it.
-  static func isStorage(utf8 name: UnsafeBufferPointer<UInt8>) -> Bool? {
+  /// Whether `header`, parsed from `reader`, is a tensor storage record.
+  public static func isStorage(_ header: CentralDirectoryHeader, in reader: ByteReader) -> Bool {
+    guard header.nameIsASCII else { return isStorage(header.name(in: reader)) }
+    return isStorage(ascii: header.nameBytes(in: reader))
+  }
+
+  /// ``isStorage(_:)-swift.type.method`` for an ASCII name: `data/<key>` or `<top>/data/<key>`
+  /// with no `/` in the key.
+  static func isStorage(ascii name: UnsafeRawBufferPointer) -> Bool {
     let slash = UInt8(ascii: "/")
     var slashes = 0
     var first = 0
     var second = 0
-    for i in 0..<name.count {
-      let byte = name[i]
-      if byte >= 0x80 { return nil }
-      if byte == slash {
-        slashes += 1
-        if slashes == 1 { first = i } else if slashes == 2 { second = i }
+    for i in 0..<name.count where name[i] == slash {
+      slashes += 1
+      if slashes == 1 {
+        first = i
+      } else if slashes == 2 {
+        second = i
+      } else {
+        return false
       }
     }
     func isData(_ from: Int, _ to: Int) -> Bool {
@@ -124,28 +185,40 @@ public struct ZipAudit: Sendable {
     }
   }
 
+  /// The name of `header`, one of the audited entries.
+  public func name(of header: CentralDirectoryHeader) -> String {
+    header.name(in: reader)
+  }
+
+  /// ``isStorage(_:)-swift.type.method`` on ASCII bytes, without building a string; nil for a
+  /// name with other bytes, where a `/` may join the character after it.
+  static func isStorage(utf8 name: UnsafeBufferPointer<UInt8>) -> Bool? {
+    let raw = UnsafeRawBufferPointer(name)
+    return isASCII(raw) ? isStorage(ascii: raw) : nil
+  }
+
   /// The uncompressed bytes of `entry`, inflated up to ``Limits/inflatedBytes``.
   public func contents(of entry: Entry, limits: Limits = .default) throws(ReadError) -> ByteReader {
     let header = entry.header
     guard let range = entry.dataRange else {
       throw ReadError(
-        .malformed, at: header.localHeaderOffset, "local header is unreadable", context: header.name)
+        .malformed, at: header.localHeaderOffset, "local header is unreadable", context: name(of: header))
     }
     guard !header.isEncrypted else {
-      throw ReadError(.unsupported, at: header.headerOffset, "entry is encrypted", context: header.name)
+      throw ReadError(.unsupported, at: header.headerOffset, "entry is encrypted", context: name(of: header))
     }
-    let stored = try reader.slice(at: range.lowerBound, count: range.count, header.name)
+    let stored = try reader.slice(at: range.lowerBound, count: range.count, name(of: header))
     switch header.method {
     case .stored:
       return stored
     case .deflated:
       return try Inflate.inflate(
-        stored, expected: header.uncompressedSize, limit: limits.inflatedBytes, label: header.name
+        stored, expected: header.uncompressedSize, limit: limits.inflatedBytes, label: name(of: header)
       ).reader()
     case .other(let raw):
       throw ReadError(
         .unsupported, at: header.headerOffset, "compression method \(raw) is not supported",
-        context: header.name)
+        context: name(of: header))
     }
   }
 
@@ -221,7 +294,7 @@ public struct ZipAudit: Sendable {
   /// Reads the local header of `header` and reports every field that disagrees with the
   /// directory; returns the data range when it lies inside the file.
   private mutating func localData(_ header: CentralDirectoryHeader) -> Range<Int>? {
-    let name = header.name
+    var name: String { self.name(of: header) }
     let local: LocalFileHeader
     do {
       var r = try reader.slice(
@@ -239,8 +312,10 @@ public struct ZipAudit: Sendable {
         "local header of \"\(name)\" says \(what) \(localValue), the central directory "
           + directoryValue, local.offset)
     }
-    if local.nameBytes != header.nameBytes {
-      mismatch("name", printable(local.nameBytes, limit: 60), printable(header.nameBytes, limit: 60))
+    let localName = UnsafeRawBufferPointer(rebasing: reader.bytes.buffer[local.nameRange])
+    let directoryName = header.nameBytes(in: reader)
+    if !ZipNameIndex.equal(localName, directoryName) {
+      mismatch("name", printable(localName, limit: 60), printable(directoryName, limit: 60))
     }
     if ZipMethod(local.method) != header.method {
       mismatch("compression method", "\(local.method)", header.method.name)
@@ -281,15 +356,14 @@ public struct ZipAudit: Sendable {
   /// Python's `zipfile` loads the last of several entries with one name; PyTorch's reader
   /// finds one by a binary search over its sorted directory, so which one depends on every
   /// other name in the archive.
-  private mutating func findDuplicates() {
-    for indices in duplicateGroups() {
-      let name = entries[indices[0]].header.name
-      let first = entries[indices[0]].header
+  private mutating func findDuplicates(_ index: ZipNameIndex) {
+    for indices in Self.duplicateGroups(index) {
+      let first = entries.headers[indices[0]]
       let list = indices.map { String($0) }.joined(separator: ", ")
       let last = indices[indices.count - 1]
       add(
         .warning, "zip.duplicate-name",
-        "\(indices.count) entries are named \"\(name)\" (entries \(list)); Python's zipfile "
+        "\(indices.count) entries are named \"\(name(of: first))\" (entries \(list)); Python's zipfile "
           + "loads entry \(last), PyTorch's reader the one its binary search over the sorted "
           + "names meets first, and WeightScope's listing refuses the archive", first.headerOffset)
     }
@@ -297,61 +371,36 @@ public struct ZipAudit: Sendable {
 
   /// The indices of entries that share a name, one ascending group per name, ordered by
   /// their first entry.
-  private func duplicateGroups() -> [[Int]] {
-    let ascii = entries.allSatisfy { entry in entry.header.nameBytes.allSatisfy { $0 < 0x80 } }
-    guard ascii else { return duplicateGroupsByString() }
-    // ASCII names are equal as strings exactly when their bytes are: sort by a seeded hash
-    // of the bytes and compare bytes only within runs of one hash.
-    var keyed: [(hash: Int, index: Int)] = []
-    for (i, entry) in entries.enumerated() {
-      var hasher = Hasher()
-      entry.header.nameBytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-      keyed.append((hasher.finalize(), i))
-    }
-    keyed.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.index < $1.index }
+  static func duplicateGroups(_ index: ZipNameIndex) -> [[Int]] {
     var groups: [[Int]] = []
-    var low = 0
-    while low < keyed.count {
-      var high = low + 1
-      while high < keyed.count, keyed[high].hash == keyed[low].hash { high += 1 }
-      if high - low > 1 {
-        var pending = keyed[low..<high].map(\.index)
-        while let first = pending.first {
-          let name = entries[first].header.nameBytes
-          let same = pending.filter { entries[$0].header.nameBytes == name }
-          if same.count > 1 { groups.append(same) }
-          pending.removeAll { entries[$0].header.nameBytes == name }
-        }
+    var groupOfFirst: [Int: Int] = [:]
+    for (later, first) in index.duplicates {
+      if let group = groupOfFirst[first] {
+        groups[group].append(later)
+      } else {
+        groupOfFirst[first] = groups.count
+        groups.append([first, later])
       }
-      low = high
     }
     return groups.sorted { $0[0] < $1[0] }
   }
 
-  /// ``duplicateGroups()`` for names with other bytes, compared as strings (canonically
-  /// equivalent names are one name).
-  private func duplicateGroupsByString() -> [[Int]] {
-    var seen: [String: [Int]] = [:]
-    var order: [String] = []
-    for (i, entry) in entries.enumerated() {
-      if seen[entry.header.name] == nil { order.append(entry.header.name) }
-      seen[entry.header.name, default: []].append(i)
-    }
-    return order.compactMap { name in seen[name].flatMap { $0.count > 1 ? $0 : nil } }
-  }
-
   /// Entries whose local header and data share bytes with another entry's.
   private mutating func findOverlaps() {
-    let spans = entries.compactMap { entry -> (name: String, start: Int, end: Int)? in
-      guard let range = entry.dataRange else { return nil }
-      return (entry.header.name, entry.header.localHeaderOffset, range.upperBound)
-    }.sorted { $0.start < $1.start }
-    var previous: (name: String, start: Int, end: Int)?
+    var spans = entries.ranges.map { i, range -> (entry: Int, start: Int, end: Int) in
+      (i, entries.headers[i].localHeaderOffset, range.upperBound)
+    }
+    // Writers leave entries in offset order: sort (stably) only when they are not.
+    if !spans.indices.dropFirst().allSatisfy({ spans[$0 - 1].start <= spans[$0].start }) {
+      spans.sort { $0.start < $1.start }
+    }
+    var previous: (entry: Int, start: Int, end: Int)?
     for span in spans {
       if let before = previous, span.start < before.end {
         add(
           .warning, "zip.overlap",
-          "entry \"\(span.name)\" at \(hex(span.start)) overlaps entry \"\(before.name)\" "
+          "entry \"\(name(of: entries.headers[span.entry]))\" at \(hex(span.start)) overlaps entry "
+            + "\"\(name(of: entries.headers[before.entry]))\" "
             + "(\(hex(before.start))..<\(hex(before.end))): one range of bytes is read as two files",
           span.start)
       }
@@ -361,7 +410,7 @@ public struct ZipAudit: Sendable {
 
   private mutating func checkCRC(_ entry: Entry, limits: Limits) {
     guard entry.dataRange != nil, !entry.header.isEncrypted else { return }
-    let name = entry.header.name
+    let name = name(of: entry.header)
     do {
       let data = try contents(of: entry, limits: limits)
       let actual = try CRC32.checksum(data)

@@ -17,7 +17,7 @@ private func open(_ name: String) throws -> ZipArchive {
   @Test func readsStoredEntriesAndTheTopFolder() throws {
     let zip = try open("stored.zip")
     #expect(zip.topFolder == "model")
-    #expect(zip.entries.map(\.name) == ["model/data.pkl", "model/data/0", "model/version"])
+    #expect(zip.entries.map(zip.name(of:)) == ["model/data.pkl", "model/data/0", "model/version"])
     let entry = try #require(zip.entry(relative: "data.pkl"))
     #expect(entry.method == .stored)
     let data = try zip.contents(of: entry)
@@ -58,7 +58,7 @@ private func open(_ name: String) throws -> ZipArchive {
 
   @Test func ignoresAnEndRecordInsideTheComment() throws {
     let zip = try open("comment.zip")
-    #expect(zip.entries.map(\.name) == ["a/data.pkl"])
+    #expect(zip.entries.map(zip.name(of:)) == ["a/data.pkl"])
   }
 
   @Test func readsAnEmptyArchive() throws {
@@ -95,6 +95,48 @@ private func open(_ name: String) throws -> ZipArchive {
     let error = try #require(throws: ReadError.self) { try open("overlap.zip") }
     #expect(error.kind == .malformed)
     #expect(error.message.contains("overlaps"))
+  }
+
+  @Test func findsEntriesOfAFolderByTheRestOfTheirNames() throws {
+    let zip = try open("stored.zip")
+    let data = zip.folder("model/data/")
+    #expect(data.entry(named: "0") == zip.entry(named: "model/data/0"))
+    #expect(data.entry(named: "0")?.uncompressedSize == 64)
+    #expect(data.entry(named: "1") == nil)
+    #expect(data.entry(named: "") == nil)
+    #expect(zip.folder("").entry(named: "model/version") == zip.entry(relative: "version"))
+    #expect(zip.folder("model/").entry(named: "data.pkl") == zip.entry(relative: "data.pkl"))
+    // Canonically equivalent spellings name one entry, as with a dictionary of strings.
+    #expect(zip.folder("model/data/").entry(named: "0\u{301}") == nil)
+    #expect(zip.containsEntry(withPrefix: "model/da"))
+    #expect(!zip.containsEntry(withPrefix: "model/code/"))
+  }
+
+  /// The bitwise definition of zip's CRC-32.
+  static func referenceCRC(_ bytes: some Sequence<UInt8>) -> UInt32 {
+    var crc: UInt32 = 0xffff_ffff
+    for byte in bytes {
+      crc ^= UInt32(byte)
+      for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+    }
+    return ~crc
+  }
+
+  @Test func crcMatchesTheDefinitionAtEveryLengthAndAlignment() throws {
+    var state: UInt32 = 12345
+    let bytes = (0..<70_000).map { _ -> UInt8 in
+      state = state &* 1_103_515_245 &+ 12345
+      return UInt8(truncatingIfNeeded: state >> 16)
+    }
+    let file = FileBytes(copying: bytes)
+    for start in 0..<4 {
+      for count in Array(0..<300) + [1023, 1024, 4097, 65_536] {
+        let reader = try file.reader().slice(at: start, count: count)
+        #expect(
+          try CRC32.checksum(reader) == Self.referenceCRC(bytes[start..<(start + count)]),
+          "\(start) \(count)")
+      }
+    }
   }
 
   @Test func rejectsWhatIsNotAZip() throws {
