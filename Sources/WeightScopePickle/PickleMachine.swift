@@ -671,8 +671,8 @@ public struct PickleMachine {
     }
     objects.append(
       PickleStore.Object(
-        callable: callable, arguments: arguments, keywordArguments: keywordArguments,
-        construction: construction, state: nil, appended: 0..<0, entries: 0..<0))
+        callable: callable, arguments: arguments, keywordArguments: keywordArguments ?? .absent,
+        construction: construction, state: .absent, appended: 0..<0, entries: 0..<0))
     return makeNode(.object, objects.count - 1)
   }
 

@@ -13,18 +13,33 @@
   /// for objects an index into ``objects``, for bytearrays an index into ``bytearrays``, for a
   /// persistent id the one item at `start` in ``items``.
   @usableFromInline struct Node: Sendable, BitwiseCopyable {
-    @usableFromInline var kind: Kind
     @usableFromInline var start: Int
-    @usableFromInline var count: Int
+    /// The kind in the low byte, the count above it: sixteen bytes a node.
+    @usableFromInline var packed: UInt64
+
+    @inlinable init(kind: Kind, start: Int, count: Int) {
+      self.start = start
+      packed = UInt64(truncatingIfNeeded: max(0, count)) << 8 | UInt64(kind.rawValue)
+    }
+
+    @inlinable var kind: Kind { Kind(rawValue: UInt8(truncatingIfNeeded: packed)) ?? .tuple }
+
+    /// At most 2^56 - 1: more than any pickle's opcode count can make.
+    @inlinable var count: Int {
+      get { Int(truncatingIfNeeded: packed >> 8) }
+      set { packed = UInt64(truncatingIfNeeded: max(0, newValue)) << 8 | (packed & 0xff) }
+    }
   }
 
   /// A call: its parts as items, its appended items and set items as ranges.
   @usableFromInline struct Object: Sendable {
     @usableFromInline var callable: PickleItem
     @usableFromInline var arguments: PickleItem
-    @usableFromInline var keywordArguments: PickleItem?
+    /// ``PickleItem/absent`` when there are none.
+    @usableFromInline var keywordArguments: PickleItem
     @usableFromInline var construction: PickleConstruction
-    @usableFromInline var state: PickleItem?
+    /// ``PickleItem/absent`` when there was no BUILD.
+    @usableFromInline var state: PickleItem
     @usableFromInline var appended: Range<Int>
     @usableFromInline var entries: Range<Int>
   }
@@ -148,10 +163,16 @@ public struct PickleObject: Sendable, Equatable {
   /// Positional arguments (a tuple node for REDUCE and NEWOBJ).
   @inlinable public var arguments: PickleValue { store.value(record.arguments) }
   /// Keyword arguments (NEWOBJ_EX only).
-  public var keywordArguments: PickleValue? { record.keywordArguments.map { store.value($0) } }
+  public var keywordArguments: PickleValue? {
+    let item = record.keywordArguments
+    return item.tag == .absent ? nil : store.value(item)
+  }
   public var construction: PickleConstruction { record.construction }
   /// The state BUILD would pass to `__setstate__`, when there was a BUILD.
-  public var state: PickleValue? { record.state.map { store.value($0) } }
+  public var state: PickleValue? {
+    let item = record.state
+    return item.tag == .absent ? nil : store.value(item)
+  }
   /// Items APPEND/APPENDS/ADDITEMS would add to the object.
   public var appended: PickleValues {
     let range = record.appended
