@@ -85,6 +85,19 @@ public final class FileBytes: @unchecked Sendable {
 
   public var count: Int { buffer.count }
 
+  /// Asks the kernel to read `range` in now, in one request: for a region a reader is about to
+  /// walk whole (a zip directory, a pickle), which the random-access advice would otherwise
+  /// fetch a page at a time on a cold cache. The part of `range` outside the file is ignored;
+  /// bytes not mapped from a file are left alone.
+  public func willNeed(_ range: Range<Int>) {
+    guard release == .unmap, let base = buffer.baseAddress else { return }
+    let lower = max(0, range.lowerBound)
+    let upper = min(buffer.count, range.upperBound)
+    guard lower < upper else { return }
+    let start = lower & ~(4096 - 1)  // madvise takes a page-aligned start.
+    _ = madvise(UnsafeMutableRawPointer(mutating: base + start), upper - start, MADV_WILLNEED)
+  }
+
   /// A reader over the whole file.
   public func reader() -> ByteReader { ByteReader(self) }
 }

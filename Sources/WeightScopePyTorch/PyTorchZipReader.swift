@@ -32,6 +32,11 @@ public enum PyTorchZipReader {
     guard let pickleEntry = zip.entry(relative: "data.pkl") else {
       throw ReadError(.unsupported, at: zip.directoryOffset, "a zip archive without \(zip.topFolder.isEmpty ? "" : zip.topFolder + "/")data.pkl: not a PyTorch checkpoint", context: "zip archive")
     }
+    // The local header and the pickle, in one read on a cold cache (the header's name and
+    // extra field are short; a few KiB more covers them).
+    let (dataEnd, overflow) = pickleEntry.localHeaderOffset.addingReportingOverflow(
+      pickleEntry.compressedSize + 4096)
+    bytes.willNeed(pickleEntry.localHeaderOffset..<(overflow ? Int.max : dataEnd))
     let pickle = try zip.contents(of: pickleEntry, limits: limits)
     try zip.verifyCRC(of: pickleEntry, data: pickle)
 

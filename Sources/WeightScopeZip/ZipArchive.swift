@@ -41,6 +41,7 @@ public struct ZipArchive: Sendable {
     directoryOffset = end.directoryOffset
 
     let directory = try reader.slice(at: end.directoryOffset, count: end.directorySize, "central directory")
+    reader.bytes.willNeed(end.directoryOffset..<directoryEnd)
     let parsed = CentralDirectoryHeader.parseAll(directory, count: end.entryCount)
     let index = ZipNameIndex(parsed.headers, reader: reader)
     // The first entry whose name an earlier entry has; a header that cannot be read after it
