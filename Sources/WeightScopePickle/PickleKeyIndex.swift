@@ -1,11 +1,10 @@
-/// The position of each distinct key of a dict being built, so that a repeated key replaces
-/// the earlier value as in Python.
+/// The key hashes of pickle dicts, and the position of each distinct key for a dict whose
+/// hashes repeat, so that a repeated key replaces the earlier value as in Python.
 ///
-/// Open addressing over a power-of-two table; each slot holds 32 bits of the key's hash beside
-/// its position, so a new key is placed without reading any other key: only a matching hash
-/// (a repeated key, or a one-in-four-billion collision) compares keys. Strings are hashed with
-/// FNV-1a over their bytes: a checkpoint's `OrderedDict` of a hundred thousand names costs one
-/// short hash per key and no boxed `Hashable` key.
+/// ``hasRepeats(_:)`` answers for most dicts: a radix sort of their key hashes, with no random
+/// memory access. Only a dict with a repeated hash goes through the table: open addressing over
+/// a power-of-two table whose slots hold 32 bits of the key's hash beside its position, so keys
+/// are compared only on a matching hash. Strings are hashed with FNV-1a over their bytes.
 struct PickleKeyIndex {
   /// Position + 1 in the low 32 bits (0 is empty), hash fragment in the high 32 bits.
   private var slots: [UInt64] = []

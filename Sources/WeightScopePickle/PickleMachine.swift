@@ -23,7 +23,7 @@ public struct PickleMachine {
   private let stack: PlainBuffer<Item>
   /// Stack heights at each open MARK.
   private var marks: [Int] = []
-  /// The memo: dense indices (what every pickler writes) in an array, others in a dictionary.
+  /// The memo: dense indices (what every pickler writes) in a buffer, others in a dictionary.
   private let memo: PlainBuffer<Item>
   private var sparseMemo: [Int: Item] = [:]
   private var memoCount = 0
@@ -56,7 +56,7 @@ public struct PickleMachine {
   /// long list stays linear), until the store is made.
   private typealias Slot = PickleStore.Node
 
-  /// A dict's keys and values (alternating), with the position of each distinct key.
+  /// A dict's keys and values (alternating) as SETITEM/SETITEMS set them, with each key's hash.
   private struct DictBuilder {
     /// Keys and values as set, repeated keys included until ``finished(_:)``.
     var entries: [Item] = []
