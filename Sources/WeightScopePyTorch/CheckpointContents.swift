@@ -28,6 +28,11 @@ public struct CheckpointContents: Sendable, Equatable {
   var moduleClasses: [PickleGlobal] = []
   /// `requires_grad` of each of ``tensors`` as its rebuild call states it.
   var requiresGrad: [Bool] = []
+  /// Every global the pickle referenced (``PickleDocument/globals``), for a scan of the same
+  /// pickle to judge without running it again; empty when the document was run elsewhere.
+  public var pickleGlobals: [PickleGlobalUse] = []
+  /// Offset just past the pickle's STOP (``PickleDocument/endOffset``); 0 when not known.
+  public var pickleEnd = 0
 
   public init(tensors: [TensorInfo] = [], facts: [FileFact] = [], findings: [Finding] = []) {
     self.tensors = tensors

@@ -20,7 +20,10 @@ public enum CheckpointPickle {
   ) throws(ReadError) -> CheckpointContents {
     do {
       let document = try PickleMachine.run(pickle, limits: limits)
-      return try read(document: document, storages: storages, limits: limits)
+      var contents = try read(document: document, storages: storages, limits: limits)
+      contents.pickleGlobals = document.globals
+      contents.pickleEnd = document.endOffset
+      return contents
     } catch {
       throw error.within("data.pkl")
     }

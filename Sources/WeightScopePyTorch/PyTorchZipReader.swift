@@ -43,21 +43,10 @@ public enum PyTorchZipReader {
     let isTorchScript = zip.entry(relative: "constants.pkl") != nil
       || zip.containsEntry(withPrefix: zip.topFolder + "/code/")
     let dataFolder = zip.folder(zip.topFolder.isEmpty ? "data/" : zip.topFolder + "/data/")
-    // CheckpointPickle.read(_:storages:limits:), keeping the run's globals for the scan.
-    var contents: CheckpointContents
-    let pickleGlobals: [PickleGlobalUse]
-    let pickleEnd: Int
-    do {
-      let document = try PickleMachine.run(pickle, limits: limits)
-      pickleGlobals = document.globals
-      pickleEnd = document.endOffset
-      contents = try CheckpointPickle.read(document: document, storages: { key in
-        guard let record = dataFolder.entry(named: key) else { return nil }
-        return StorageRecord(key: key, byteCount: record.uncompressedSize)
-      }, limits: limits)
-    } catch {
-      throw error.within("data.pkl")
-    }
+    var contents = try CheckpointPickle.read(pickle, storages: { key in
+      guard let record = dataFolder.entry(named: key) else { return nil }
+      return StorageRecord(key: key, byteCount: record.uncompressedSize)
+    }, limits: limits)
 
     var scriptFindings: [Finding] = []
     if isTorchScript {
@@ -77,7 +66,7 @@ public enum PyTorchZipReader {
     file.facts = facts + contents.facts
     file.findings = contents.findings + scriptFindings
     file.modules = contents.modules
-    return (file, Reads(archive: zip, pickleGlobals: pickleGlobals, pickleEnd: pickleEnd))
+    return (file, Reads(archive: zip, pickleGlobals: contents.pickleGlobals, pickleEnd: contents.pickleEnd))
   }
 
   /// The trimmed text of a small entry (`version`, `byteorder`).
