@@ -13,11 +13,11 @@ let package = Package(
   targets: [
     // zlib, from the system (Debian: zlib1g-dev).
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-    // glibc's malloc tuning (malloc.h), set once by the executable.
+    // glibc's malloc tuning (malloc.h), which the executable turns on through HeapReserve.
     .systemLibrary(name: "CMalloc"),
 
     // Bytes, errors and limits shared by every reader.
-    .target(name: "WeightScopeCore"),
+    .target(name: "WeightScopeCore", dependencies: ["CMalloc"]),
     // Tensors, dtypes and findings: what every reader produces.
     .target(name: "WeightScopeModel", dependencies: ["WeightScopeCore"]),
 
@@ -70,7 +70,7 @@ let package = Package(
     // weightscope uses the glibc functions (user and group lookups) that need shared
     // libraries at run time in a static executable.
     .executableTarget(
-      name: "weightscope", dependencies: ["WeightScopeCommands", "CMalloc"],
+      name: "weightscope", dependencies: ["WeightScopeCommands", "WeightScopeCore"],
       linkerSettings: [
         .unsafeFlags(
           [

@@ -6,24 +6,17 @@
 /// process rather than reading outside the buffer); the machine checks the pickle's own
 /// indices before using them, so none of these checks fails on any input. A buffer is changed
 /// only by the machine that made it; once a finished ``PickleStore`` holds it, it is only read.
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 @usableFromInline final class PlainBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
   @usableFromInline @exclusivity(unchecked) var base: UnsafeMutablePointer<Element>
   @usableFromInline @exclusivity(unchecked) var count = 0
   @exclusivity(unchecked) private var capacity: Int
 
-  /// Whether `base` was mapped by ``Pages`` rather than allocated.
-  @exclusivity(unchecked) private var mapped: Bool
-
   init(capacity: Int = 16) {
     self.capacity = max(16, capacity)
-    (base, mapped) = Pages.allocate(Element.self, capacity: self.capacity)
+    base = .allocate(capacity: self.capacity)
   }
 
-  deinit { Pages.free(base, capacity: capacity, mapped: mapped) }
+  deinit { base.deallocate() }
 
   var isEmpty: Bool { count == 0 }
   @inlinable var indices: Range<Int> { 0..<count }
@@ -91,42 +84,10 @@
 
   private func grow(to needed: Int) {
     let bigger = max(needed, capacity * 2)
-    let (moved, movedMapped) = Pages.allocate(Element.self, capacity: bigger)
+    let moved = UnsafeMutablePointer<Element>.allocate(capacity: bigger)
     moved.moveInitialize(from: base, count: count)
-    Pages.free(base, capacity: capacity, mapped: mapped)
-    base = moved
-    mapped = movedMapped
-    capacity = bigger
-  }
-}
-
-/// Memory for large buffers: mapped directly and marked for transparent huge pages, so that
-/// filling tens of megabytes takes a fault per 2 MiB rather than per 4 KiB page. Small buffers,
-/// and systems without the advice, use the ordinary allocator.
-enum Pages {
-  static let threshold = 4 << 20
-
-  static func allocate<Element>(_: Element.Type, capacity: Int) -> (UnsafeMutablePointer<Element>, Bool) {
-    #if os(Linux)
-      let (bytes, overflow) = capacity.multipliedReportingOverflow(by: MemoryLayout<Element>.stride)
-      if !overflow, bytes >= threshold,
-        let raw = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-        raw != MAP_FAILED
-      {
-        _ = madvise(raw, bytes, 14)  // MADV_HUGEPAGE, which the Glibc module does not export.
-        return (raw.bindMemory(to: Element.self, capacity: capacity), true)
-      }
-    #endif
-    return (.allocate(capacity: capacity), false)
-  }
-
-  static func free<Element>(_ base: UnsafeMutablePointer<Element>, capacity: Int, mapped: Bool) {
-    #if os(Linux)
-      if mapped {
-        _ = munmap(UnsafeMutableRawPointer(base), capacity * MemoryLayout<Element>.stride)
-        return
-      }
-    #endif
     base.deallocate()
+    base = moved
+    capacity = bigger
   }
 }

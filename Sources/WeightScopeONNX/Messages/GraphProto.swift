@@ -47,6 +47,8 @@ struct GraphProto: ProtoMessage {
     // Each is a message, so no more than the limit lets through.
     node.reserveCapacity(min(nodes, state.remainingMessages))
     initializer.reserveCapacity(min(initializers, state.remainingMessages))
+    // Decoding, collecting and analysing take about 400 bytes of heap per node or initializer.
+    HeapReserve.expect(bytes: min(nodes + initializers, state.remainingMessages) * 400)
   }
 
   mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
