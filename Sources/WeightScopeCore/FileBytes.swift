@@ -85,17 +85,22 @@ public final class FileBytes: @unchecked Sendable {
 
   public var count: Int { buffer.count }
 
-  /// Asks the kernel to read `range` in now, in one request: for a region a reader is about to
-  /// walk whole (a zip directory, a pickle), which the random-access advice would otherwise
-  /// fetch a page at a time on a cold cache. The part of `range` outside the file is ignored;
-  /// bytes not mapped from a file are left alone.
+  /// Asks the kernel to read `range` in and map it now, in one request: for a region a reader
+  /// is about to walk whole (a zip directory, a pickle), which the random-access advice would
+  /// otherwise fetch a page at a time on a cold cache and map with a fault per page on a warm
+  /// one. The part of `range` outside the file is ignored; bytes not mapped from a file are
+  /// left alone.
   public func willNeed(_ range: Range<Int>) {
     guard release == .unmap, let base = buffer.baseAddress else { return }
     let lower = max(0, range.lowerBound)
     let upper = min(buffer.count, range.upperBound)
     guard lower < upper else { return }
-    let start = lower & ~(4096 - 1)  // madvise takes a page-aligned start.
-    _ = madvise(UnsafeMutableRawPointer(mutating: base + start), upper - start, MADV_WILLNEED)
+    let start = UnsafeMutableRawPointer(mutating: base + (lower & ~(4096 - 1)))  // Page-aligned.
+    let length = upper - (lower & ~(4096 - 1))
+    _ = madvise(start, length, MADV_WILLNEED)
+    #if os(Linux)
+      _ = madvise(start, length, 22)  // MADV_POPULATE_READ (Linux 5.14), not in the Glibc module.
+    #endif
   }
 
   /// A reader over the whole file.

@@ -7,25 +7,25 @@
 ///
 /// Listing a hundred thousand tensors fills about a hundred megabytes of fresh heap, and every
 /// new page stops the listing for a fault while the kernel maps and zeroes it: a quarter of
-/// the time. A reader that learns early how much metadata a file holds calls
-/// ``expect(bytes:)``. The heap's top is then grown by about that much and freed again at
-/// once, so that it stays at the top for the next allocations, and a second thread asks the
-/// kernel to map those pages in advance (`MADV_POPULATE_WRITE`, in 2 MiB huge pages where
-/// the system allows) while the listing goes on. No content changes: the pages are mapped,
-/// not written.
+/// the time. A reader that learns how much it is about to allocate (a zip directory's entries,
+/// a pickle's size, a graph's nodes) calls ``expect(bytes:)`` first. The heap's top is then
+/// grown by that much and freed again at once, so that it stays at the top for the next
+/// allocations, and a second thread asks the kernel to map those pages in advance
+/// (`MADV_POPULATE_WRITE`, in 2 MiB huge pages where the system allows) while the listing
+/// goes on. No content changes: the pages are mapped, not written.
 ///
 /// Nothing happens unless the process has called ``enable()``: the command-line tool does, and
 /// a program using the library keeps its allocator as it was.
 public enum HeapReserve {
   /// Reservations smaller than this are left to ordinary page faults.
-  public static let minimum = 16 << 20
-  /// The most one reservation asks for.
+  public static let minimum = 4 << 20
+  /// The most all reservations together ask for.
   public static let maximum = 192 << 20
 
   nonisolated(unsafe) private static var enabled = false
   nonisolated(unsafe) private static var reserved = 0
 
-  /// Bytes reserved so far: 0 until a reservation is made.
+  /// Bytes reserved so far.
   public static var reservedBytes: Int { reserved }
 
   /// Tunes glibc's allocator for a short-lived process that builds large arrays, frees them
@@ -43,18 +43,19 @@ public enum HeapReserve {
     #endif
   }
 
-  /// Says that the listing now starting will allocate about `bytes` more; from the thread
-  /// doing the listing.
+  /// Says that the work now starting will allocate about `bytes` of heap; from the thread
+  /// doing it.
   ///
-  /// Only the first reservation of at least ``minimum`` is made, capped at ``maximum``: a
-  /// process listing several files reuses what the first one freed.
+  /// The reservation starts where the next allocation will, so a second one overlaps what
+  /// the first has not used yet. Less than ``minimum`` is not reserved; all together are
+  /// capped at ``maximum``.
   public static func expect(bytes: Int) {
     #if os(Linux)
-      guard enabled, reserved == 0, bytes >= minimum else { return }
-      let size = min(bytes, maximum)
+      guard enabled, bytes >= minimum, reserved < maximum else { return }
+      let size = min(bytes, maximum - reserved)
       guard let block = malloc(size) else { return }
       free(block)  // Back into the top of the heap, still mapped.
-      reserved = size
+      reserved += size
       let huge = 2 << 20
       let start = (Int(bitPattern: block) + huge - 1) & ~(huge - 1)
       let end = (Int(bitPattern: block) + size) & ~(huge - 1)

@@ -42,6 +42,10 @@ public struct ZipArchive: Sendable {
 
     let directory = try reader.slice(at: end.directoryOffset, count: end.directorySize, "central directory")
     reader.bytes.willNeed(end.directoryOffset..<directoryEnd)
+    // Every header takes at least 46 bytes of directory; each parsed one, with its place in
+    // the name index, takes about its own size again in heap.
+    let headers = min(end.entryCount, end.directorySize / ZipSize.centralDirectoryHeader)
+    HeapReserve.expect(bytes: headers * 2 * MemoryLayout<CentralDirectoryHeader>.stride)
     let parsed = CentralDirectoryHeader.parseAll(directory, count: end.entryCount)
     let index = ZipNameIndex(parsed.headers, reader: reader)
     // The first entry whose name an earlier entry has; a header that cannot be read after it

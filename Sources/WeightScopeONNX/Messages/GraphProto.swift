@@ -30,6 +30,11 @@ struct GraphProto: ProtoMessage {
 
   mutating func begin(_ fields: MessageReader, _ state: inout ProtoState) {
     offset = fields.position
+    // A graph of a few megabytes is read whole below: mapped in one request rather than with
+    // a fault per page. Larger graphs hold large payloads, which a listing never reads.
+    if fields.remaining <= 16 << 20 {
+      fields.bytes.willNeed(fields.position..<fields.end)
+    }
     // Room for the nodes and initializers the graph holds, counted by their keys: a count of
     // fields present (each takes two bytes or more), never one the file declares. Any error
     // stops the count; decoding the fields then reports it.
@@ -44,11 +49,11 @@ struct GraphProto: ProtoMessage {
       }
       guard (try? scan.skip(key)) != nil else { break }
     }
+    // Decoding, collecting and analysing take about 400 bytes of heap per node or initializer.
+    HeapReserve.expect(bytes: min(nodes + initializers, state.remainingMessages) * 400)
     // Each is a message, so no more than the limit lets through.
     node.reserveCapacity(min(nodes, state.remainingMessages))
     initializer.reserveCapacity(min(initializers, state.remainingMessages))
-    // Decoding, collecting and analysing take about 400 bytes of heap per node or initializer.
-    HeapReserve.expect(bytes: min(nodes + initializers, state.remainingMessages) * 400)
   }
 
   mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
