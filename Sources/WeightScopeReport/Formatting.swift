@@ -52,15 +52,23 @@ func shapeText(_ shape: [Int]) -> String {
 /// The number of characters in `text`: a byte count for ASCII text (the usual case), else the
 /// full grapheme count.
 func characterCount(_ text: String) -> Int {
-  var ascii = true
-  var bytes = 0
-  for byte in text.utf8 {
-    if byte >= 0x80 {
-      ascii = false
-      break
-    }
-    bytes += 1
-  }
+  let bytes = text.utf8.count
+  let ascii =
+    text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+      // Eight bytes at a time: no byte of ASCII text has its high bit set.
+      var i = 0
+      var high: UInt64 = 0
+      let raw = UnsafeRawBufferPointer(utf8)
+      while i + 8 <= raw.count {
+        high |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        i += 8
+      }
+      while i < raw.count {
+        high |= UInt64(raw[i])
+        i += 1
+      }
+      return high & 0x8080_8080_8080_8080 == 0
+    } ?? text.utf8.allSatisfy { $0 < 0x80 }
   return ascii ? bytes : text.count
 }
 
@@ -103,30 +111,54 @@ struct Table {
       cellWidths.append(counts)
     }
     let lineWidth = widths.reduce(0, +) + 2 * max(0, widths.count - 1)
-    // One buffer for every line, emptied between them.
+    var writer = LineWriter(widths: widths, alignments: alignments, capacity: lineWidth + 16)
+    let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
+    var lines = [writer.line(header, header.map(characterCount)), rule]
+    lines.reserveCapacity(rows.count + 2)
+    for (row, counts) in zip(rows, cellWidths) { lines.append(writer.line(row, counts)) }
+    return lines
+  }
+
+  /// Lays out one line at a time in a buffer that every line reuses.
+  private struct LineWriter {
+    let widths: [Int]
+    let alignments: [Alignment]
     var bytes: [UInt8] = []
-    bytes.reserveCapacity(lineWidth + 16)  // Measured from this table's own cells.
-    func pad(_ count: Int) {
+    let spaces = [UInt8](repeating: 0x20, count: 64)
+
+    init(widths: [Int], alignments: [Alignment], capacity: Int) {
+      self.widths = widths
+      self.alignments = alignments
+      bytes.reserveCapacity(capacity)  // Measured from the table's own cells.
+    }
+
+    mutating func pad(_ count: Int) {
       var left = count
       while left > 0 {
-        bytes.append(0x20)
-        left -= 1
+        let run = min(left, spaces.count)
+        bytes.append(contentsOf: spaces[..<run])
+        left -= run
       }
     }
-    func line(_ cells: [String], _ counts: [Int]) -> String {
+
+    /// `cells` laid out, `counts` their characters; trailing spaces trimmed.
+    mutating func line(_ cells: [String], _ counts: [Int]) -> String {
       bytes.removeAll(keepingCapacity: true)
       var ascii = true
-      var i = 0
-      for cell in cells {
+      // Empty cells at the end would only add spaces that are trimmed.
+      var end = min(cells.count, counts.count, widths.count, alignments.count)
+      while end > 0, counts[end - 1] == 0 { end -= 1 }
+      for i in 0..<end {
         if i > 0 { pad(2) }
         let padding = max(0, widths[i] - counts[i])
         if alignments[i] == .right { pad(padding) }
         // characterCount is the byte count exactly when the cell is ASCII.
-        let utf8 = cell.utf8
+        let utf8 = cells[i].utf8
         if counts[i] != utf8.count { ascii = false }
-        bytes.append(contentsOf: utf8)
-        if alignments[i] != .right && i != cells.count - 1 { pad(padding) }
-        i += 1
+        if utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
+          bytes.append(contentsOf: utf8)
+        }
+        if alignments[i] != .right && i != end - 1 { pad(padding) }
       }
       guard ascii else {
         // A space can end a longer character (after a prepended mark): trim by characters.
@@ -137,10 +169,6 @@ struct Table {
       while bytes.last == 0x20 { bytes.removeLast() }
       return String(decoding: bytes, as: UTF8.self)
     }
-    let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
-    var lines = [line(header, header.map(characterCount)), rule]
-    for (row, counts) in zip(rows, cellWidths) { lines.append(line(row, counts)) }
-    return lines
   }
 }
 
