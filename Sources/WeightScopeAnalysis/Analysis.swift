@@ -48,7 +48,9 @@ public enum TrainabilityRule: String, Sendable, Equatable, Hashable, Codable, Ca
 
 /// One tensor with what the analysis made of it.
 public struct AnalyzedTensor: Sendable, Equatable, Codable {
-  public var info: TensorInfo
+  /// The file's tensors, shared by every tensor of one analysis: a tensor is not copied.
+  @usableFromInline let table: TensorTable
+  @usableFromInline let position: Int
   /// Name of the layer (module) that owns it.
   public var layer: String
   /// Name inside the layer: `weight`, `weight_ih_l0`; for ONNX the operand (`weight`, `W`).
@@ -59,6 +61,35 @@ public struct AnalyzedTensor: Sendable, Equatable, Codable {
   /// The rule that decided `trainable`.
   public var rule: TrainabilityRule
 
+  /// The tensor as the file describes it, read in place.
+  @inlinable public var info: TensorInfo {
+    _read { yield table.tensors[position] }
+  }
+
+  public init(
+    info: TensorInfo, layer: String, localName: String, role: TensorRole, trainable: Bool,
+    rule: TrainabilityRule
+  ) {
+    self.init(
+      TensorTable([info]), 0, layer: layer, localName: localName, role: role,
+      trainable: trainable, rule: rule)
+  }
+
+  /// The tensor at `position` of `table`, which must hold it.
+  init(
+    _ table: TensorTable, _ position: Int, layer: String, localName: String, role: TensorRole,
+    trainable: Bool, rule: TrainabilityRule
+  ) {
+    precondition(table.tensors.indices.contains(position), "AnalyzedTensor position")
+    self.table = table
+    self.position = position
+    self.layer = layer
+    self.localName = localName
+    self.role = role
+    self.trainable = trainable
+    self.rule = rule
+  }
+
   /// A parameter or buffer of the model: neither a constant nor optimizer state.
   public var isParameter: Bool {
     role != .constant && role != .optimizerState && role != .otherSection
@@ -67,6 +98,43 @@ public struct AnalyzedTensor: Sendable, Equatable, Codable {
   public var countedElements: Int { info.sharedWith == nil ? info.elements : 0 }
   /// Bytes this tensor adds to the totals: 0 when it shares an earlier tensor's storage.
   public var countedBytes: Int { info.sharedWith == nil ? info.bytes : 0 }
+
+  public static func == (a: AnalyzedTensor, b: AnalyzedTensor) -> Bool {
+    a.layer == b.layer && a.localName == b.localName && a.role == b.role
+      && a.trainable == b.trainable && a.rule == b.rule && a.info == b.info
+  }
+
+  private enum CodingKeys: String, CodingKey {
+    case info, layer, localName, role, trainable, rule
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let values = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(
+      info: try values.decode(TensorInfo.self, forKey: .info),
+      layer: try values.decode(String.self, forKey: .layer),
+      localName: try values.decode(String.self, forKey: .localName),
+      role: try values.decode(TensorRole.self, forKey: .role),
+      trainable: try values.decode(Bool.self, forKey: .trainable),
+      rule: try values.decode(TrainabilityRule.self, forKey: .rule))
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var values = encoder.container(keyedBy: CodingKeys.self)
+    try values.encode(info, forKey: .info)
+    try values.encode(layer, forKey: .layer)
+    try values.encode(localName, forKey: .localName)
+    try values.encode(role, forKey: .role)
+    try values.encode(trainable, forKey: .trainable)
+    try values.encode(rule, forKey: .rule)
+  }
+}
+
+/// Tensors that ``AnalyzedTensor``s read in place: the file's own array, shared, not copied.
+@usableFromInline final class TensorTable: Sendable {
+  @usableFromInline let tensors: [TensorInfo]
+
+  init(_ tensors: [TensorInfo]) { self.tensors = tensors }
 }
 
 /// A formula checked against the tensors of a layer.

@@ -122,7 +122,8 @@ public func analyze(_ file: WeightFile) -> Analysis {
   let quantized = onnx ? [] : quantizedModules(file.tensors)
   var tensors: [AnalyzedTensor] = []
   tensors.reserveCapacity(file.tensors.count)  // One per tensor already read.
-  // Tensors and placements are read in place: each is copied once, into its AnalyzedTensor.
+  // Tensors and placements are read in place; every AnalyzedTensor shares the file's array.
+  let table = TensorTable(file.tensors)
   for i in file.tensors.indices {
     let role = placements[i].role
     let known = inferences[layerOf[i]].kind.hasFormula
@@ -135,8 +136,8 @@ public func analyze(_ file: WeightFile) -> Analysis {
       inQuantizedModule: inQuantized)
     tensors.append(
       AnalyzedTensor(
-        info: file.tensors[i], layer: placements[i].layer, localName: placements[i].localName,
-        role: role, trainable: trainable, rule: rule))
+        table, i, layer: placements[i].layer, localName: placements[i].localName, role: role,
+        trainable: trainable, rule: rule))
   }
 
   // 5. Layers: counts, formula checks, notes.

@@ -144,17 +144,19 @@ struct Table {
     /// `cells` laid out, `counts` their characters; trailing spaces trimmed.
     mutating func line(_ cells: [String], _ counts: [Int]) -> String {
       bytes.removeAll(keepingCapacity: true)
-      var ascii = true
-      // Empty cells at the end would only add spaces that are trimmed.
       var end = min(cells.count, counts.count, widths.count, alignments.count)
-      while end > 0, counts[end - 1] == 0 { end -= 1 }
+      // characterCount is the byte count exactly when the cell is ASCII.
+      let ascii = (0..<end).allSatisfy { counts[$0] == cells[$0].utf8.count }
+      // Empty cells at the end of an ASCII line only add spaces that are trimmed. (After other
+      // text, a space may join the character before it.)
+      if ascii {
+        while end > 0, counts[end - 1] == 0 { end -= 1 }
+      }
       for i in 0..<end {
         if i > 0 { pad(2) }
         let padding = max(0, widths[i] - counts[i])
         if alignments[i] == .right { pad(padding) }
-        // characterCount is the byte count exactly when the cell is ASCII.
         let utf8 = cells[i].utf8
-        if counts[i] != utf8.count { ascii = false }
         if utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
           bytes.append(contentsOf: utf8)
         }
