@@ -11,10 +11,15 @@ public func analyze(_ file: WeightFile) -> Analysis {
   // 1. Where each tensor belongs.
   var placer = ONNXPlacer()
   let prefix = onnx ? nil : NamePrefix.detect(file.tensors)
-  var placements =
-    onnx
-    ? file.tensors.indices.map { placer.place(file.tensors, at: $0) }
-    : file.tensors.map { placePyTorch($0, prefix: prefix) }
+  // By index, the tensors' fields read in place: mapping the tensors would copy each one.
+  var placements: [Placement] = []
+  placements.reserveCapacity(file.tensors.count)  // One per tensor already read.
+  for i in file.tensors.indices {
+    placements.append(
+      onnx
+        ? placer.place(file.tensors, at: i)
+        : placePyTorch(name: file.tensors[i].name, section: file.tensors[i].section, prefix: prefix))
+  }
 
   // 2. Layers in file order of their first tensor; each tensor's layer by position, so that
   // a layer name is hashed once per tensor.
@@ -379,14 +384,16 @@ func computeTotals(_ tensors: [AnalyzedTensor], findings: inout [Finding]) -> To
 /// `_packed_params`. Such modules register no parameters: everything in them is state.
 func quantizedModules(_ tensors: [TensorInfo]) -> [String] {
   var roots: [String] = []
-  for t in tensors {
+  // By index: a `for t in tensors` loop would copy every tensor.
+  for i in tensors.indices {
     // Most tensors are neither: a byte search rules them out before any splitting.
-    guard t.dtype.isQuantized || containsBytes(t.name, packedParams) else { continue }
-    let parts = t.name.split(separator: ".", omittingEmptySubsequences: false)
+    let quantized = tensors[i].dtype.isQuantized
+    guard quantized || containsBytes(tensors[i].name, packedParams) else { continue }
+    let parts = tensors[i].name.split(separator: ".", omittingEmptySubsequences: false)
     let root: ArraySlice<Substring>
     if let packed = parts.firstIndex(of: "_packed_params") {
       root = parts[..<packed]
-    } else if t.dtype.isQuantized {
+    } else if quantized {
       root = parts.dropLast()
     } else {
       continue

@@ -62,13 +62,13 @@ struct NamePrefix: Equatable {
 ///
 /// A tensor of a secondary section (neither the model's `""` nor optimizer state) goes to one
 /// layer named after its section, as `otherSection`.
-func placePyTorch(_ t: TensorInfo, prefix: NamePrefix?) -> Placement {
-  if !t.section.isEmpty && !isOptimizerSection(t.section) {
-    return Placement(layer: t.section, localName: t.name, role: .otherSection)
+func placePyTorch(name: String, section: String, prefix: NamePrefix?) -> Placement {
+  if !section.isEmpty && !isOptimizerSection(section) {
+    return Placement(layer: section, localName: name, role: .otherSection)
   }
-  guard let prefix, t.section.isEmpty, t.name.hasPrefix(prefix.text) else {
-    return placePyTorch(t)
+  guard let prefix, section.isEmpty, name.hasPrefix(prefix.text) else {
+    return placePyTorch(name: name, section: section)
   }
-  let (module, local) = splitModule(prefix.strip(t.name))
+  let (module, local) = splitModule(prefix.strip(name))
   return Placement(layer: module, localName: local, role: role(forLocalName: local))
 }

@@ -118,11 +118,13 @@ func containsASCII(_ text: String, _ needle: String) -> Bool {
   return false
 }
 
-func placePyTorch(_ t: TensorInfo) -> Placement {
-  if isOptimizerSection(t.section) {
-    return Placement(layer: t.section, localName: t.name, role: .optimizerState)
+/// Places a PyTorch tensor by its dotted name: the module path is the layer, the last component
+/// the name inside it; optimizer state goes to its section.
+func placePyTorch(name: String, section: String) -> Placement {
+  if isOptimizerSection(section) {
+    return Placement(layer: section, localName: name, role: .optimizerState)
   }
-  let (module, local) = splitModule(t.name)
+  let (module, local) = splitModule(name)
   return Placement(layer: module, localName: local, role: role(forLocalName: local))
 }
 

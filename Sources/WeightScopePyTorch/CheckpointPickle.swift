@@ -50,14 +50,13 @@ public enum CheckpointPickle {
       var owners = StorageOwners()
       contents.tensors.reserveCapacity(walker.tensors.count)  // Tensors already found.
       for found in walker.tensors {
-        var tensor = try resolve(found, storages: storages)
         let position = contents.tensors.count
+        try resolve(found, storages: storages, into: &contents.tensors)
         if let earlier = owners.first(on: found.rebuild.storageKey, tensor: position),
           contents.tensors.indices.contains(earlier)
         {
-          tensor.sharedWith = contents.tensors[earlier].name
+          contents.tensors[position].sharedWith = contents.tensors[earlier].name
         }
-        contents.tensors.append(tensor)
         contents.requiresGrad.append(found.rebuild.requiresGrad)
       }
       return contents
@@ -111,9 +110,12 @@ public enum CheckpointPickle {
   }
 
   /// A tensor found by the walk, checked against its storage record.
-  static func resolve(_ found: CheckpointWalker.FoundTensor, storages: (String) -> StorageRecord?)
-    throws(ReadError) -> TensorInfo
-  {
+  ///
+  /// Appends the tensor to `tensors`: made in place there, where a returned one would be copied.
+  static func resolve(
+    _ found: CheckpointWalker.FoundTensor, storages: (String) -> StorageRecord?,
+    into tensors: inout [TensorInfo]
+  ) throws(ReadError) {
     let rebuild = found.rebuild
     do throws(ReadError) {
       guard let record = storages(rebuild.storageKey) else {
@@ -154,12 +156,12 @@ public enum CheckpointPickle {
         recordBytes: record.byteCount, fileOffset: fileOffset)
       var declaredParameter = rebuild.isParameter
       if declaredParameter == nil { declaredParameter = found.declaredParameter }
-      return TensorInfo(
-        name: found.name, shape: rebuild.shape, dtype: rebuild.dtype, elements: elements,
-        bytes: bytes,
-        storage: storage,
-        declaredTrainable: rebuild.isParameter == true ? rebuild.requiresGrad : nil,
-        declaredParameter: declaredParameter, section: found.section, notes: rebuild.notes)
+      tensors.append(
+        TensorInfo(
+          name: found.name, shape: rebuild.shape, dtype: rebuild.dtype, elements: elements,
+          bytes: bytes, storage: storage,
+          declaredTrainable: rebuild.isParameter == true ? rebuild.requiresGrad : nil,
+          declaredParameter: declaredParameter, section: found.section, notes: rebuild.notes))
     } catch {
       throw error.context.isEmpty ? error.within("tensor \(found.name)") : error
     }
