@@ -45,7 +45,7 @@ public struct ByteReader: @unchecked Sendable {
   // MARK: Bounds
 
   /// Throws unless `count` bytes can be read at `offset`.
-  @inlinable
+  @inlinable @inline(__always)
   public func check(_ count: Int, at offset: Int, _ what: @autoclosure () -> String) throws(ReadError) {
     guard count >= 0, offset >= start, offset <= end, count <= end - offset else {
       throw ReadError(.truncated, at: offset,
@@ -77,7 +77,7 @@ public struct ByteReader: @unchecked Sendable {
     return bytes.buffer[offset]
   }
 
-  @inlinable
+  @inlinable @inline(__always)
   public func peekInteger<T: FixedWidthInteger>(_: T.Type, at offset: Int, _ what: @autoclosure () -> String = "integer") throws(ReadError) -> T {
     try check(MemoryLayout<T>.size, at: offset, what())
     return T(littleEndian: bytes.buffer.loadUnaligned(fromByteOffset: offset, as: T.self))
@@ -103,25 +103,25 @@ public struct ByteReader: @unchecked Sendable {
 
   // MARK: Reading
 
-  @inlinable
+  @inlinable @inline(__always)
   public mutating func readUInt8(_ what: @autoclosure () -> String = "byte") throws(ReadError) -> UInt8 {
     try check(1, at: position, what())
     defer { cursor += 1 }
     return bytes.buffer[position]
   }
 
-  @inlinable
+  @inlinable @inline(__always)
   public mutating func readInteger<T: FixedWidthInteger>(_: T.Type, _ what: @autoclosure () -> String = "integer") throws(ReadError) -> T {
     let value = try peekInteger(T.self, at: position, what())
     cursor += MemoryLayout<T>.size
     return value
   }
 
-  @inlinable public mutating func readUInt16(_ what: @autoclosure () -> String = "uint16") throws(ReadError) -> UInt16 { try readInteger(UInt16.self, what()) }
-  @inlinable public mutating func readUInt32(_ what: @autoclosure () -> String = "uint32") throws(ReadError) -> UInt32 { try readInteger(UInt32.self, what()) }
-  @inlinable public mutating func readUInt64(_ what: @autoclosure () -> String = "uint64") throws(ReadError) -> UInt64 { try readInteger(UInt64.self, what()) }
-  @inlinable public mutating func readInt32(_ what: @autoclosure () -> String = "int32") throws(ReadError) -> Int32 { try readInteger(Int32.self, what()) }
-  @inlinable public mutating func readInt64(_ what: @autoclosure () -> String = "int64") throws(ReadError) -> Int64 { try readInteger(Int64.self, what()) }
+  @inlinable @inline(__always) public mutating func readUInt16(_ what: @autoclosure () -> String = "uint16") throws(ReadError) -> UInt16 { try readInteger(UInt16.self, what()) }
+  @inlinable @inline(__always) public mutating func readUInt32(_ what: @autoclosure () -> String = "uint32") throws(ReadError) -> UInt32 { try readInteger(UInt32.self, what()) }
+  @inlinable @inline(__always) public mutating func readUInt64(_ what: @autoclosure () -> String = "uint64") throws(ReadError) -> UInt64 { try readInteger(UInt64.self, what()) }
+  @inlinable @inline(__always) public mutating func readInt32(_ what: @autoclosure () -> String = "int32") throws(ReadError) -> Int32 { try readInteger(Int32.self, what()) }
+  @inlinable @inline(__always) public mutating func readInt64(_ what: @autoclosure () -> String = "int64") throws(ReadError) -> Int64 { try readInteger(Int64.self, what()) }
 
   /// The next `count` bytes, without copying. Valid while ``bytes`` lives.
   public mutating func readBytes(_ count: Int, _ what: @autoclosure () -> String = "bytes") throws(ReadError) -> UnsafeRawBufferPointer {

@@ -417,6 +417,7 @@ public struct PickleMachine {
     ReadError(kind, at: opcodeOffset, message, context: "opcode \(opcode.name)")
   }
 
+  @inline(__always)
   private mutating func push(_ value: Item) throws(ReadError) {
     guard stack.count < limits.pickleStackDepth else {
       throw fail(
@@ -425,6 +426,7 @@ public struct PickleMachine {
     stack.append(value)
   }
 
+  @inline(__always)
   private mutating func pop() throws(ReadError) -> Item {
     guard stack.count > (marks.last ?? 0), let value = stack.popLast() else {
       throw fail(.malformed, marks.isEmpty ? "stack underflow" : "stack underflow (at a MARK)")
@@ -432,6 +434,7 @@ public struct PickleMachine {
     return value
   }
 
+  @inline(__always)
   private mutating func top() throws(ReadError) -> Item {
     guard stack.count > (marks.last ?? 0), let value = stack.last else {
       throw fail(.malformed, marks.isEmpty ? "stack underflow" : "stack underflow (at a MARK)")
@@ -441,6 +444,7 @@ public struct PickleMachine {
 
   /// Closes the last MARK and returns the stack height it recorded; the items above it stay
   /// on the stack for the caller to take.
+  @inline(__always)
   private mutating func popMark() throws(ReadError) -> Int {
     guard let mark = marks.popLast() else { throw fail(.malformed, "no MARK on the stack") }
     return min(mark, stack.count)
@@ -547,6 +551,7 @@ public struct PickleMachine {
 
   // MARK: Memo
 
+  @inline(__always)
   private mutating func memoize(_ index: Int) throws(ReadError) {
     let value = try top()
     // What picklers write: the next dense index.
@@ -571,6 +576,7 @@ public struct PickleMachine {
     }
   }
 
+  @inline(__always)
   private mutating func countMemoEntry() throws(ReadError) {
     guard memoCount < limits.pickleMemoEntries else {
       throw fail(
@@ -580,6 +586,7 @@ public struct PickleMachine {
     memoCount += 1
   }
 
+  @inline(__always)
   private mutating func recall(_ index: Int) throws(ReadError) -> Item {
     let value = index < memo.count ? memo[index] : sparseMemo[index] ?? .absent
     guard value.tag != .absent else {
@@ -609,6 +616,7 @@ public struct PickleMachine {
     return .pooled(pool.count - 1)
   }
 
+  @inline(__always)
   private mutating func makeNode(_ kind: PickleStore.Kind, _ index: Int, count: Int = 0) -> Item {
     slots.append(Slot(kind: kind, start: index, count: count))
     slotOffsets.append(opcodeOffset)
@@ -621,6 +629,7 @@ public struct PickleMachine {
   }
 
   /// A tuple of the top `count` items, taken off the stack.
+  @inline(__always)
   private mutating func makeTuple(popping count: Int) throws(ReadError) -> Item {
     let floor = marks.last ?? 0
     guard stack.count - floor >= count else {
@@ -630,6 +639,7 @@ public struct PickleMachine {
   }
 
   /// A tuple of the items from stack height `start` up, taken off the stack.
+  @inline(__always)
   private mutating func makeTuple(from start: Int) -> Item {
     let begin = tupleItems.count
     let top = stack.count

@@ -33,12 +33,14 @@ enum CheckpointSections {
   static func assign(_ tensors: inout [CheckpointWalker.FoundTensor]) -> FileFact? {
     var order: [String] = []
     var counts: [String: Int] = [:]
-    for i in tensors.indices where tensors[i].section.utf8.contains(UInt8(ascii: ".")) {
+    // By index throughout: a `for t in tensors` loop would copy every tensor.
+    for i in tensors.indices where hasDot(tensors[i].section) {
       tensors[i].section = ""
     }
-    for t in tensors where !t.section.isEmpty && t.name != t.section {
-      if counts[t.section] == nil { order.append(t.section) }
-      counts[t.section, default: 0] += 1
+    for i in tensors.indices where !tensors[i].section.isEmpty && tensors[i].name != tensors[i].section {
+      let key = tensors[i].section
+      if counts[key] == nil { order.append(key) }
+      counts[key, default: 0] += 1
     }
     let models = order.filter { !isOptimizer($0) }
     var main = preferred.first { counts[$0] != nil }
@@ -79,6 +81,12 @@ enum CheckpointSections {
       return "\(key) (\(size), not counted)"
     }
     return FileFact("sections", parts.joined(separator: "; "))
+  }
+
+  /// Whether `key` has a `.`, searched in its bytes in place.
+  private static func hasDot(_ key: String) -> Bool {
+    key.utf8.withContiguousStorageIfAvailable { $0.contains(UInt8(ascii: ".")) }
+      ?? key.utf8.contains(UInt8(ascii: "."))
   }
 
   /// The optimizer family its per-parameter state names: `Adam` for `exp_avg`/`exp_avg_sq`.
