@@ -27,6 +27,13 @@ struct NameScope {
   private var arena: [UInt8] = []
   /// Every binding, once a name that is not ASCII has been seen.
   private var strings: [String: Int]?
+  /// Two bits per bound name's hash, set when it is bound: a name with either bit clear was
+  /// never bound, found without reading the table. Small enough to stay in cache while the
+  /// table, read at random, does not. Sized with the table; empty until the first binding.
+  private var filter: [UInt64] = []
+  /// The entry after the last one found: nodes mostly use tensors in the order they were
+  /// bound, so the next name looked up is often this one, found without reading the table.
+  private var predicted = 0
 
   /// Makes room for `count` more names.
   mutating func reserveCapacity(_ count: Int) {
@@ -45,7 +52,7 @@ struct NameScope {
       var text = name
       let ascii: Int?? = text.withUTF8 { utf8 in
         let bytes = UnsafeRawBufferPointer(utf8)
-        return Self.asciiHash(bytes).map { find(bytes, hash: $0) }
+        return Self.asciiHash(bytes).map { lookUp(bytes, hash: $0).value }
       }
       if let ascii { return ascii }
       // Another name may still equal an ASCII one (U+212A KELVIN SIGN is "K"): compared as
@@ -151,17 +158,60 @@ struct NameScope {
     }
   }
 
-  private func find(_ bytes: UnsafeRawBufferPointer, hash: UInt32) -> Int? {
-    guard let e = entry(of: bytes, hash: hash).entry,
-      entries[e].value != Self.unbound
-    else { return nil }
-    return entries[e].value
+  /// The index bound to `bytes`, or nil; remembers where the next name will likely be.
+  private mutating func find(_ bytes: UnsafeRawBufferPointer, hash: UInt32) -> Int? {
+    let (value, e) = lookUp(bytes, hash: hash)
+    if let e { predicted = e + 1 }
+    return value
+  }
+
+  /// The index bound to `bytes` and the entry that holds it: the predicted entry first, then
+  /// the filter, then the table.
+  private func lookUp(_ bytes: UnsafeRawBufferPointer, hash: UInt32) -> (value: Int?, entry: Int?) {
+    var e: Int?
+    if predicted < entries.count, matches(entries[predicted], bytes, hash: hash) {
+      e = predicted
+    } else if mayHold(hash) {
+      e = entry(of: bytes, hash: hash).entry
+    }
+    guard let e, entries[e].value != Self.unbound else { return (nil, e) }
+    return (entries[e].value, e)
+  }
+
+  /// Whether `entry` holds the name `bytes` with `hash`.
+  private func matches(_ entry: Entry, _ bytes: UnsafeRawBufferPointer, hash: UInt32) -> Bool {
+    guard entry.hash == hash, Int(entry.length) == bytes.count else { return false }
+    return arena.withUnsafeBytes { arena in
+      UnsafeRawBufferPointer(rebasing: arena[entry.start..<(entry.start + bytes.count)])
+        .elementsEqual(bytes)
+    }
+  }
+
+  /// The filter's two bits for `hash`: word and bit of each.
+  private func filterBits(_ hash: UInt32) -> (Int, UInt64, Int, UInt64) {
+    let bits = filter.count &* 64 &- 1
+    let first = Int(hash) & bits
+    let second = Int(hash >> 13 ^ hash &* 0x9E37_79B9) & bits
+    return (first >> 6, 1 << UInt64(first & 63), second >> 6, 1 << UInt64(second & 63))
+  }
+
+  /// False only when no name with `hash` was ever bound.
+  private func mayHold(_ hash: UInt32) -> Bool {
+    guard !filter.isEmpty else { return false }
+    let (w1, b1, w2, b2) = filterBits(hash)
+    return filter[w1] & b1 != 0 && filter[w2] & b2 != 0
+  }
+
+  private mutating func addToFilter(_ hash: UInt32) {
+    let (w1, b1, w2, b2) = filterBits(hash)
+    filter[w1] |= b1
+    filter[w2] |= b2
   }
 
   private mutating func insert(_ bytes: UnsafeRawBufferPointer, hash: UInt32, _ value: Int)
     -> Int?
   {
-    if let e = entry(of: bytes, hash: hash).entry {
+    if mayHold(hash), let e = entry(of: bytes, hash: hash).entry {
       let previous = entries[e].value
       entries[e].value = value
       return previous == Self.unbound ? nil : previous
@@ -169,6 +219,7 @@ struct NameScope {
     grow(toHold: entries.count + 1)
     guard let slot = entry(of: bytes, hash: hash).slot else { return nil }
     table[slot] = Int32(truncatingIfNeeded: entries.count + 1)
+    addToFilter(hash)
     entries.append(
       Entry(start: arena.count, length: UInt32(bytes.count), hash: hash, value: value))
     arena.append(contentsOf: bytes.bindMemory(to: UInt8.self))
@@ -181,11 +232,15 @@ struct NameScope {
     var capacity = max(16, table.count)
     while count > capacity / 2 { capacity *= 2 }
     table = Array(repeating: 0, count: capacity)
+    // Four filter bits a slot, so eight or more a name: about one false "maybe" in twenty
+    // lookups of a name never bound.
+    filter = Array(repeating: 0, count: max(1, capacity / 16))
     let mask = capacity - 1
     for (e, entry) in entries.enumerated() {
       var i = Int(entry.hash) & mask
       while table[i] != 0 { i = (i + 1) & mask }
       table[i] = Int32(truncatingIfNeeded: e + 1)
+      addToFilter(entry.hash)
     }
   }
 
@@ -204,5 +259,7 @@ struct NameScope {
     table = []
     entries = []
     arena = []
+    filter = []
+    predicted = 0
   }
 }

@@ -32,6 +32,30 @@ import Testing
     #expect(lookUp(&scope, "blocks.500.p0") == nil)
   }
 
+  @Test func namesLookedUpInAnyOrderAndNeverBound() {
+    // Bound in order, looked up in order (the usual way), backwards, at random, and between
+    // names never bound: each way gives the same answers.
+    var scope = NameScope()
+    let names = (0..<3000).map { "layer\($0 % 7).w\($0)" }
+    for (i, name) in names.enumerated() { scope.updateValue(i, forKey: name) }
+    #expect(names.indices.allSatisfy { lookUp(&scope, names[$0]) == $0 })
+    #expect(names.indices.reversed().allSatisfy { lookUp(&scope, names[$0]) == $0 })
+    var generator = SystemRandomNumberGenerator()
+    for _ in 0..<2000 {
+      let i = Int.random(in: names.indices, using: &generator)
+      #expect(lookUp(&scope, names[i]) == i)
+      #expect(lookUp(&scope, "output\(i)") == nil)
+    }
+    // A name removed is not found, not even where the next lookup is expected.
+    #expect(lookUp(&scope, names[10]) == 10)
+    scope[names[11]] = nil
+    #expect(lookUp(&scope, names[11]) == nil)
+    #expect(lookUp(&scope, names[12]) == 12)
+    scope.updateValue(-1, forKey: names[13])
+    #expect(lookUp(&scope, names[12]) == 12)
+    #expect(lookUp(&scope, names[13]) == -1)
+  }
+
   @Test func nonASCIINamesCompareAsStrings() {
     var scope = NameScope()
     scope.updateValue(1, forKey: "K")

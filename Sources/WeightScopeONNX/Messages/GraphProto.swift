@@ -49,8 +49,8 @@ struct GraphProto: ProtoMessage {
       }
       guard (try? scan.skip(key)) != nil else { break }
     }
-    // Decoding, collecting and analysing take about 400 bytes of heap per node or initializer.
-    HeapReserve.expect(bytes: min(nodes + initializers, state.remainingMessages) * 400)
+    // Decoding, collecting and analysing take about 300 bytes of heap per node or initializer.
+    HeapReserve.expect(bytes: min(nodes + initializers, state.remainingMessages) * 300)
     // Each is a message, so no more than the limit lets through.
     node.reserveCapacity(min(nodes, state.remainingMessages))
     initializer.reserveCapacity(min(initializers, state.remainingMessages))
