@@ -103,6 +103,17 @@ public final class FileBytes: @unchecked Sendable {
     #endif
   }
 
+  /// Asks the kernel to start reading `range` in, and returns at once: for bytes a reader
+  /// expects to need soon. The part of `range` outside the file is ignored; bytes not mapped
+  /// from a file are left alone.
+  public func prefetch(_ range: Range<Int>) {
+    guard release == .unmap, let base = buffer.baseAddress else { return }
+    let lower = max(0, range.lowerBound) & ~(4096 - 1)  // madvise takes a page-aligned start.
+    let upper = min(buffer.count, range.upperBound)
+    guard lower < upper else { return }
+    _ = madvise(UnsafeMutableRawPointer(mutating: base + lower), upper - lower, MADV_WILLNEED)
+  }
+
   /// A reader over the whole file.
   public func reader() -> ByteReader { ByteReader(self) }
 }

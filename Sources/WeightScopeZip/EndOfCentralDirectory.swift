@@ -30,6 +30,11 @@ struct EndOfCentralDirectory: Sendable, Equatable {
         found = candidate
         break
       }
+      if candidate == end - ZipSize.endOfCentralDirectory {
+        // Not where writers put it (no archive comment): the rest of the search, backwards
+        // through up to 64 KiB, is read in one request rather than a page at a time.
+        reader.bytes.willNeed(lowest..<candidate)
+      }
       candidate -= 1
     }
     guard let offset = found else {

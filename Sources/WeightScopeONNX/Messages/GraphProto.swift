@@ -32,8 +32,11 @@ struct GraphProto: ProtoMessage {
     offset = fields.position
     // A graph of a few megabytes is read whole below: mapped in one request rather than with
     // a fault per page. Larger graphs hold large payloads, which a listing never reads.
+    // Its first fields (the nodes, as exporters write them) are read together too.
     if fields.remaining <= 16 << 20 {
       fields.bytes.willNeed(fields.position..<fields.end)
+    } else {
+      fields.bytes.willNeed(fields.position..<(fields.position + (64 << 10)))
     }
     // Room for the nodes and initializers the graph holds, counted by their keys: a count of
     // fields present (each takes two bytes or more), never one the file declares. Any error
@@ -41,7 +44,14 @@ struct GraphProto: ProtoMessage {
     var scan = fields
     var nodes = 0
     var initializers = 0
-    while let key = try? scan.nextKey() {
+    // Each field's key is where the previous field's payload ends: on a cold cache, one disk
+    // read after another unless the next keys are guessed and asked for ahead.
+    var readAhead = HeaderReadAhead(fields.bytes)
+    while true {
+      let position = scan.position
+      let started = readAhead.willRead(at: position)
+      guard let key = try? scan.nextKey() else { break }
+      readAhead.didRead(at: position, started: started)
       if key.number == 1 {
         nodes += 1
       } else if key.number == 5 {
