@@ -114,6 +114,45 @@ public final class FileBytes: @unchecked Sendable {
     _ = madvise(UnsafeMutableRawPointer(mutating: base + lower), upper - lower, MADV_WILLNEED)
   }
 
+  /// Unmaps the whole pages inside `range` from this process. The bytes stay readable: when
+  /// touched again they are mapped again from the page cache. For a walk that has passed them,
+  /// so that pages mapped along the way do not add up in the process's resident memory.
+  public func release(_ range: Range<Int>) {
+    guard release == .unmap, let base = buffer.baseAddress else { return }
+    let lower = (max(0, range.lowerBound) + 4095) & ~(4096 - 1)
+    let upper = min(buffer.count, range.upperBound) & ~(4096 - 1)
+    guard lower < upper else { return }
+    _ = madvise(UnsafeMutableRawPointer(mutating: base + lower), upper - lower, MADV_DONTNEED)
+  }
+
+  /// How many of the 8 pages after the one holding `offset` are mapped into this process.
+  ///
+  /// The kernel maps pages it holds cached around a page fault, a whole large folio at once
+  /// where it can: for a file just read or copied whole, touching one header maps up to 2 MiB
+  /// of the payload after it. Found from `/proc/self/pagemap`; 0 where it cannot be read.
+  public func mappedPages(after offset: Int) -> Int {
+    #if os(Linux)
+      guard release == .unmap, let base = buffer.baseAddress, offset >= 0,
+        offset < buffer.count
+      else { return 0 }
+      let count = min(8, (buffer.count - 1) / 4096 - offset / 4096)
+      guard count > 0 else { return 0 }
+      let fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC)
+      guard fd >= 0 else { return 0 }
+      defer { close(fd) }
+      // One 64-bit entry per page of the address space; bit 63 says the page is mapped.
+      let page = (Int(bitPattern: base) + offset) / 4096 + 1
+      var entries = [UInt64](repeating: 0, count: 8)
+      let read = entries.withUnsafeMutableBytes {
+        pread(fd, $0.baseAddress, count * 8, off_t(page * 8))
+      }
+      guard read == count * 8 else { return 0 }
+      return entries.prefix(count).filter { $0 >> 63 == 1 }.count
+    #else
+      return 0
+    #endif
+  }
+
   /// A reader over the whole file.
   public func reader() -> ByteReader { ByteReader(self) }
 }

@@ -11,6 +11,9 @@ struct GraphProto: ProtoMessage {
   var output: [ValueInfoProto] = []
   /// Entries in `value_info`; they are decoded (and so checked) but not kept.
   var valueInfoCount = 0
+  /// While decoding: the pages the walk over initializers has mapped.
+  private var footprint: MappedFootprint?
+  private var lastInitializer = 0
 
   static func fieldName(_ number: Int) -> String? {
     switch number {
@@ -47,11 +50,15 @@ struct GraphProto: ProtoMessage {
     // Each field's key is where the previous field's payload ends: on a cold cache, one disk
     // read after another unless the next keys are guessed and asked for ahead.
     var readAhead = HeaderReadAhead(fields.bytes)
+    var scanned = MappedFootprint(fields.bytes, from: fields.position)
+    var previous = fields.position
     while true {
       let position = scan.position
       let started = readAhead.willRead(at: position)
       guard let key = try? scan.nextKey() else { break }
       readAhead.didRead(at: position, started: started)
+      if position - previous >= HeaderReadAhead.longJump { scanned.landed(at: position) }
+      previous = position
       if key.number == 1 {
         nodes += 1
       } else if key.number == 5 {
@@ -59,6 +66,9 @@ struct GraphProto: ProtoMessage {
       }
       guard (try? scan.skip(key)) != nil else { break }
     }
+    // Decoding walks the same headers again.
+    footprint = scanned.restarted(from: fields.position)
+    lastInitializer = fields.position
     // Decoding, collecting and analysing take about 300 bytes of heap per node or initializer.
     HeapReserve.expect(bytes: min(nodes + initializers, state.remainingMessages) * 300)
     // Each is a message, so no more than the limit lets through.
@@ -73,8 +83,11 @@ struct GraphProto: ProtoMessage {
     case 1: node.append(try fields.message(key, NodeProto.self, &state, "[\(node.count)]"))
     case 2: name = try fields.string(key)
     case 5:
+      let start = fields.position
       initializer.append(
         try fields.message(key, TensorProto.self, &state, "[\(initializer.count)]"))
+      if start - lastInitializer >= HeaderReadAhead.longJump { footprint?.landed(at: start) }
+      lastInitializer = start
     case 11: input.append(try fields.message(key, ValueInfoProto.self, &state, "[\(input.count)]"))
     case 12:
       output.append(try fields.message(key, ValueInfoProto.self, &state, "[\(output.count)]"))
