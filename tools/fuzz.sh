@@ -16,7 +16,7 @@ shift $(( $# > 2 ? 2 : $# )) || true
 work=.build/fuzz
 mkdir -p "$work/src"
 
-# One module: the `import WeightScope...` lines go, `import CZlib` stays (-I Sources/CZlib).
+# One module: the `import WeightScope...` lines go, `import CZlib` and `import CMalloc` stay.
 rm -f "$work/src"/*.swift
 for target in WeightScopeCore WeightScopeModel WeightScopeZip WeightScopePickle \
   WeightScopePyTorch WeightScopeONNX WeightScopeScan; do
@@ -68,7 +68,7 @@ run_one() {
   local binary="$work/$name-fuzzer"
   echo "== building $binary"
   swiftc -parse-as-library -sanitize=fuzzer,address -O -g -module-name WeightScopeFuzz \
-    -I Sources/CZlib -lz "$work"/src/*.swift "$harness" -o "$binary" 2>&1 \
+    -I Sources/CZlib -I Sources/CMalloc -lz "$work"/src/*.swift "$harness" -o "$binary" 2>&1 \
     | { grep -v "Cannot export local symbol" || true; }
   local seeds corpus="$work/corpus/$name" artifacts="$work/artifacts/$name"
   seeds=$(seed_dir "$name")
