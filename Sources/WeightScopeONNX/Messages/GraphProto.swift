@@ -57,7 +57,12 @@ struct GraphProto: ProtoMessage {
       let started = readAhead.willRead(at: position)
       guard let key = try? scan.nextKey() else { break }
       readAhead.didRead(at: position, started: started)
-      if position - previous >= HeaderReadAhead.longJump { scanned.landed(at: position) }
+      if position - previous >= HeaderReadAhead.longJump {
+        scanned.landed(at: position)
+        // Headers here map the payloads around them: counting would map every header twice,
+        // and the arrays can grow instead.
+        if scanned.mapsAround == true { break }
+      }
       previous = position
       if key.number == 1 {
         nodes += 1
