@@ -46,7 +46,9 @@ let package = Package(
       name: "WeightScopeCheck",
       dependencies: ["WeightScopeCore", "WeightScopeModel", "WeightScopeAnalysis", "WeightScopeSpec"]),
     // Text and JSON renderings of an analysis.
-    .target(name: "WeightScopeReport", dependencies: ["WeightScopeModel", "WeightScopeAnalysis"]),
+    .target(
+      name: "WeightScopeReport",
+      dependencies: ["WeightScopeCore", "WeightScopeModel", "WeightScopeAnalysis"]),
 
     // Opening a file of any supported format by its content.
     .target(

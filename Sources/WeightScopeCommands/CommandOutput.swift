@@ -10,16 +10,40 @@ import WeightScopeCore
 
 /// What a command printed and how it ended, collected so that tests can run commands in-process.
 public struct CommandOutput: Sendable, Equatable {
-  public var stdout = ""
+  /// Standard output, as the bytes that will be written: a JSON document of a hundred
+  /// thousand tensors is kept as it was made, never converted to a string and back.
+  public var stdoutBytes: [UInt8] = []
   public var stderr = ""
   public var status: Int32 = ExitStatus.success
 
   public init() {}
 
+  /// Standard output as text.
+  public var stdout: String {
+    get { String(decoding: stdoutBytes, as: UTF8.self) }
+    set { stdoutBytes = Array(newValue.utf8) }
+  }
+
   /// Appends a line to standard output.
   public mutating func print(_ line: String) {
-    stdout += line
-    stdout += "\n"
+    write(line)
+    stdoutBytes.append(0x0A)
+  }
+
+  /// Appends a line of UTF-8 bytes to standard output.
+  public mutating func print(utf8 line: [UInt8]) {
+    if stdoutBytes.isEmpty {
+      stdoutBytes = line
+    } else {
+      stdoutBytes.append(contentsOf: line)
+    }
+    stdoutBytes.append(0x0A)
+  }
+
+  /// Appends `text` to standard output as it is.
+  public mutating func write(_ text: String) {
+    var text = text
+    text.withUTF8 { stdoutBytes.append(contentsOf: $0) }
   }
 
   /// Appends `weightscope: message` to standard error.
@@ -36,19 +60,17 @@ public struct CommandOutput: Sendable, Equatable {
 
   /// Writes both streams to the process's standard output and error.
   public func flush() {
-    write(stdout, to: STDOUT_FILENO)
-    write(stderr, to: STDERR_FILENO)
+    stdoutBytes.withUnsafeBufferPointer { write($0, to: STDOUT_FILENO) }
+    var text = stderr
+    text.withUTF8 { write($0, to: STDERR_FILENO) }
   }
 
-  private func write(_ text: String, to fd: Int32) {
-    var text = text
-    text.withUTF8 { bytes in
-      var done = 0
-      while done < bytes.count {
-        let written = Glibc.write(fd, bytes.baseAddress?.advanced(by: done), bytes.count - done)
-        if written <= 0 { return }
-        done += written
-      }
+  private func write(_ bytes: UnsafeBufferPointer<UInt8>, to fd: Int32) {
+    var done = 0
+    while done < bytes.count {
+      let written = Glibc.write(fd, bytes.baseAddress?.advanced(by: done), bytes.count - done)
+      if written <= 0 { return }
+      done += written
     }
   }
 }

@@ -91,10 +91,10 @@ public struct Inspect: ParsableCommand, OutputCommand {
       }
       switch format {
       case .json:
-        output.print(JSONReport.render(analysis, path: path))
+        output.print(utf8: JSONReport.bytes(analysis, path: path))
       case .text:
         if !first { output.print("") }
-        output.stdout += TextReport.render(analysis, options: TextReport.Options(tensors: tensors))
+        output.write(TextReport.render(analysis, options: TextReport.Options(tensors: tensors)))
       }
       budget?.enforce(
         BudgetSubject(analysis: analysis), label: path, json: format == .json, output: &output)

@@ -50,7 +50,7 @@ public struct Summary: ParsableCommand, OutputCommand {
       return output
     }
     switch format {
-    case .text: output.stdout += summary.renderText()
+    case .text: output.write(summary.renderText())
     case .json: output.print(Summary.document(summary).serialized())
     }
     budget.enforce(

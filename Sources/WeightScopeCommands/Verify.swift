@@ -53,7 +53,7 @@ public struct Verify: ParsableCommand, OutputCommand {
     }
     let verification = Verification(spec: expected, file: TensorLayout(analysis: analysis))
     switch format {
-    case .text: output.stdout += verification.renderText()
+    case .text: output.write(verification.renderText())
     case .json: output.print(Verify.document(verification).serialized())
     }
     if !verification.matches { output.fail(ExitStatus.checkFailed) }

@@ -1,4 +1,5 @@
 import WeightScopeAnalysis
+import WeightScopeCore
 import WeightScopeModel
 
 /// The `weightscope.inspect/1` document of one file, on one line.
@@ -12,8 +13,15 @@ public enum JSONReport {
 
   /// The document for `analysis`, naming the file `path` as the user gave it.
   public static func render(_ analysis: Analysis, path: String) -> String {
+    String(decoding: bytes(analysis, path: path), as: UTF8.self)
+  }
+
+  /// ``render(_:path:)`` as the UTF-8 bytes it is written in, for printing without a copy.
+  public static func bytes(_ analysis: Analysis, path: String) -> [UInt8] {
     // About 170 bytes per tensor and per layer: room from the analysis, not from the file.
-    var w = JSONWriter(capacity: 1024 + 170 * (analysis.tensors.count + analysis.layers.count))
+    let capacity = 1024 + 170 * (analysis.tensors.count + analysis.layers.count)
+    HeapReserve.expect(bytes: capacity)
+    var w = JSONWriter(capacity: capacity)
     w.beginObject()
     w.member("schema", schema)
     w.member("file", path)
@@ -42,7 +50,7 @@ public enum JSONReport {
     for f in analysis.findings { finding(f, to: &w) }
     w.endArray()
     w.endObject()
-    return w.text
+    return w.bytes
   }
 
   static func tensor(_ t: AnalyzedTensor, to w: inout JSONWriter) {

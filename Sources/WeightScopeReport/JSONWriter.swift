@@ -128,6 +128,17 @@ public struct JSONWriter {
   /// A JSON string literal: `"`, `\` and U+0000...U+001F escaped, every other byte as is.
   private mutating func writeString(_ text: String) {
     bytes.append(UInt8(ascii: "\""))
+    // Most strings (names, dtypes, roles) need no escape: copied whole.
+    let copied: Bool? = text.utf8.withContiguousStorageIfAvailable { utf8 in
+      guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == 0x5C })
+      else { return false }
+      bytes.append(contentsOf: utf8)
+      return true
+    }
+    if copied == true {
+      bytes.append(UInt8(ascii: "\""))
+      return
+    }
     for byte in text.utf8 {
       switch byte {
       case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
