@@ -12,3 +12,18 @@ public func printable<C: Collection>(_ bytes: C, limit: Int = 16) -> String wher
   if bytes.count > limit { text += "..." }
   return "\"" + text + "\""
 }
+
+/// Whether every byte is below 0x80, eight bytes at a time.
+public func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+  var i = 0
+  var high: UInt64 = 0
+  while i + 8 <= bytes.count {
+    high |= bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+    i += 8
+  }
+  while i < bytes.count {
+    high |= UInt64(bytes[i])
+    i += 1
+  }
+  return high & 0x8080_8080_8080_8080 == 0
+}

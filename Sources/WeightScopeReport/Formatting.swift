@@ -1,3 +1,5 @@
+import WeightScopeCore
+
 /// `5853133` -> `5,853,133`.
 func grouped(_ value: Int) -> String {
   // Digits from the right into a fixed buffer: 19 digits, 6 commas and a sign fit in 32.
@@ -52,24 +54,10 @@ func shapeText(_ shape: [Int]) -> String {
 /// The number of characters in `text`: a byte count for ASCII text (the usual case), else the
 /// full grapheme count.
 func characterCount(_ text: String) -> Int {
-  let bytes = text.utf8.count
   let ascii =
-    text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
-      // Eight bytes at a time: no byte of ASCII text has its high bit set.
-      var i = 0
-      var high: UInt64 = 0
-      let raw = UnsafeRawBufferPointer(utf8)
-      while i + 8 <= raw.count {
-        high |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-        i += 8
-      }
-      while i < raw.count {
-        high |= UInt64(raw[i])
-        i += 1
-      }
-      return high & 0x8080_8080_8080_8080 == 0
-    } ?? text.utf8.allSatisfy { $0 < 0x80 }
-  return ascii ? bytes : text.count
+    text.utf8.withContiguousStorageIfAvailable { isASCII(UnsafeRawBufferPointer($0)) }
+    ?? text.utf8.allSatisfy { $0 < 0x80 }
+  return ascii ? text.utf8.count : text.count
 }
 
 /// At most `width` characters: long names keep their informative tail after `...`.
