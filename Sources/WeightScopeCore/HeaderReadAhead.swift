@@ -45,16 +45,18 @@ public struct HeaderReadAhead {
     return Self.now()
   }
 
-  /// Call once the header at `position` has been read.
-  @inlinable public mutating func didRead(at position: Int, started: UInt64?) {
-    if recent.isEmpty {
-      defer { last = position }
-      guard let last, position - last >= Self.longJump else { return }
+  /// Call once the header at `position` has been read; returns whether it was reached by a
+  /// long jump.
+  @inlinable @discardableResult
+  public mutating func didRead(at position: Int, started: UInt64?) -> Bool {
+    let long = last.map { position - $0 >= Self.longJump } ?? false
+    if recent.isEmpty, long, let last {
       recent.reserveCapacity(10)
       recent.append(last)
     }
     last = position
-    observe(position, started: started)
+    if !recent.isEmpty { observe(position, started: started) }
+    return long
   }
 
   /// Keeps `position` among the recent ones and, when the walk is cold, asks for the headers

@@ -51,19 +51,16 @@ struct GraphProto: ProtoMessage {
     // read after another unless the next keys are guessed and asked for ahead.
     var readAhead = HeaderReadAhead(fields.bytes)
     var scanned = MappedFootprint(fields.bytes, from: fields.position)
-    var previous = fields.position
     while true {
       let position = scan.position
       let started = readAhead.willRead(at: position)
       guard let key = try? scan.nextKey() else { break }
-      readAhead.didRead(at: position, started: started)
-      if position - previous >= HeaderReadAhead.longJump {
+      if readAhead.didRead(at: position, started: started) {
         scanned.landed(at: position)
         // Headers here map the payloads around them: counting would map every header twice,
         // and the arrays can grow instead.
         if scanned.mapsAround == true { break }
       }
-      previous = position
       if key.number == 1 {
         nodes += 1
       } else if key.number == 5 {
