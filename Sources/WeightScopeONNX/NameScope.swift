@@ -142,19 +142,11 @@ struct NameScope {
     guard !table.isEmpty else { return (nil, nil) }
     let mask = table.count - 1
     var i = Int(hash) & mask
-    return arena.withUnsafeBytes { arena in
-      while true {
-        let e = Int(table[i]) - 1
-        if e < 0 { return (nil, i) }
-        let entry = entries[e]
-        if entry.hash == hash, Int(entry.length) == bytes.count,
-          UnsafeRawBufferPointer(rebasing: arena[entry.start..<(entry.start + bytes.count)])
-            .elementsEqual(bytes)
-        {
-          return (e, i)
-        }
-        i = (i + 1) & mask
-      }
+    while true {
+      let e = Int(table[i]) - 1
+      if e < 0 { return (nil, i) }
+      if matches(entries[e], bytes, hash: hash) { return (e, i) }
+      i = (i + 1) & mask
     }
   }
 
