@@ -32,7 +32,8 @@ public enum PyTorchZipReader {
     guard let pickleEntry = zip.entry(relative: "data.pkl") else {
       throw ReadError(.unsupported, at: zip.directoryOffset, "a zip archive without \(zip.topFolder.isEmpty ? "" : zip.topFolder + "/")data.pkl: not a PyTorch checkpoint", context: "zip archive")
     }
-    // Running the pickle and naming its tensors takes about twelve bytes of heap per pickle byte.
+    // Running the pickle and naming its tensors takes about twelve bytes of heap per pickle
+    // byte (a size the archive has checked to lie inside the file).
     let (heap, tooMuch) = pickleEntry.compressedSize.multipliedReportingOverflow(by: 12)
     HeapReserve.expect(bytes: tooMuch ? .max : heap)
     // The local header and the pickle, in one read on a cold cache (the header's name and
