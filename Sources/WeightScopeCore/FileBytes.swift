@@ -91,15 +91,9 @@ public final class FileBytes: @unchecked Sendable {
   /// one. The part of `range` outside the file is ignored; bytes not mapped from a file are
   /// left alone.
   public func willNeed(_ range: Range<Int>) {
-    guard release == .unmap, let base = buffer.baseAddress else { return }
-    let lower = max(0, range.lowerBound)
-    let upper = min(buffer.count, range.upperBound)
-    guard lower < upper else { return }
-    let start = UnsafeMutableRawPointer(mutating: base + (lower & ~(4096 - 1)))  // Page-aligned.
-    let length = upper - (lower & ~(4096 - 1))
-    _ = madvise(start, length, MADV_WILLNEED)
+    advise(range, MADV_WILLNEED)
     #if os(Linux)
-      _ = madvise(start, length, 22)  // MADV_POPULATE_READ (Linux 5.14), not in the Glibc module.
+      advise(range, 22)  // MADV_POPULATE_READ (Linux 5.14), not in the Glibc module.
     #endif
   }
 
@@ -107,22 +101,29 @@ public final class FileBytes: @unchecked Sendable {
   /// expects to need soon. The part of `range` outside the file is ignored; bytes not mapped
   /// from a file are left alone.
   public func prefetch(_ range: Range<Int>) {
-    guard release == .unmap, let base = buffer.baseAddress else { return }
-    let lower = max(0, range.lowerBound) & ~(4096 - 1)  // madvise takes a page-aligned start.
-    let upper = min(buffer.count, range.upperBound)
-    guard lower < upper else { return }
-    _ = madvise(UnsafeMutableRawPointer(mutating: base + lower), upper - lower, MADV_WILLNEED)
+    advise(range, MADV_WILLNEED)
   }
 
   /// Unmaps the whole pages inside `range` from this process. The bytes stay readable: when
   /// touched again they are mapped again from the page cache. For a walk that has passed them,
   /// so that pages mapped along the way do not add up in the process's resident memory.
   public func release(_ range: Range<Int>) {
+    advise(range, MADV_DONTNEED, wholePagesOnly: true)
+  }
+
+  /// `madvise` over the pages of `range` inside the file: every page it touches, or with
+  /// `wholePagesOnly` only those it covers entirely. Nothing for bytes not mapped from a file.
+  private func advise(_ range: Range<Int>, _ advice: Int32, wholePagesOnly: Bool = false) {
     guard release == .unmap, let base = buffer.baseAddress else { return }
-    let lower = (max(0, range.lowerBound) + 4095) & ~(4096 - 1)
-    let upper = min(buffer.count, range.upperBound) & ~(4096 - 1)
+    let page = 4096
+    let lower = max(0, range.lowerBound)
+    let upper = min(buffer.count, range.upperBound)
     guard lower < upper else { return }
-    _ = madvise(UnsafeMutableRawPointer(mutating: base + lower), upper - lower, MADV_DONTNEED)
+    // madvise takes a page-aligned start.
+    let start = wholePagesOnly ? (lower + page - 1) & ~(page - 1) : lower & ~(page - 1)
+    let end = wholePagesOnly ? upper & ~(page - 1) : upper
+    guard start < end else { return }
+    _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, advice)
   }
 
   /// How many of the 8 pages after the one holding `offset` are mapped into this process.
