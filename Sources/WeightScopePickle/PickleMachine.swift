@@ -93,8 +93,10 @@ public struct PickleMachine {
     }
   }
 
-  /// What APPEND/APPENDS and SETITEM/SETITEMS added to an object: most objects get nothing.
+  /// What APPEND/APPENDS and SETITEM/SETITEMS added to an object, and NEWOBJ_EX's keyword
+  /// arguments: most objects get nothing.
   private struct ObjectItems {
+    var keywordArguments = Item.absent
     var appended: [Item] = []
     var items = DictBuilder()
   }
@@ -110,8 +112,8 @@ public struct PickleMachine {
     let bytes = min(reader.remaining, 1 << 26)
     stack = PlainBuffer(capacity: 64)
     tupleItems = PlainBuffer(capacity: bytes / 6)
-    slots = PlainBuffer(capacity: bytes / 12)
-    slotOffsets = PlainBuffer(capacity: bytes / 12)
+    slots = PlainBuffer(capacity: bytes / 10)
+    slotOffsets = PlainBuffer(capacity: bytes / 10)
     memo = PlainBuffer(capacity: bytes / 10)
     pool.reserveCapacity(bytes / 40)
     objects.reserveCapacity(bytes / 40)
@@ -681,8 +683,11 @@ public struct PickleMachine {
     }
     objects.append(
       PickleStore.Object(
-        callable: callable, arguments: arguments, keywordArguments: keywordArguments ?? .absent,
-        construction: construction, state: .absent, appended: 0..<0, entries: 0..<0))
+        callable: callable, arguments: arguments, state: .absent, parts: -1,
+        construction: construction))
+    if let keywordArguments {
+      objectItems[extra(of: objects.count - 1)].keywordArguments = keywordArguments
+    }
     return makeNode(.object, objects.count - 1)
   }
 
@@ -768,6 +773,8 @@ public struct PickleMachine {
       return start..<entries.count
     }
     let extras = objectExtras.sorted { $0.key < $1.key }
+    var objectParts: [PickleStore.ObjectParts] = []
+    objectParts.reserveCapacity(extras.count)  // One per object with extras.
     var nextExtra = 0
     // Tuples, persistent ids and bytearrays are final already; the others get their ranges.
     for position in nodes.indices {
@@ -785,24 +792,23 @@ public struct PickleMachine {
         node.start = range.lowerBound
         node.count = range.count / 2
       case .object:
-        // Every object's ranges start empty at the end of what exists, as a view expects.
-        var appended = items.count..<items.count
-        var added = entries.count..<entries.count
         // Objects come in the order they were made, as do the sorted extras.
         if nextExtra < extras.count, extras[nextExtra].key == builder {
           let extra = extras[nextExtra].value
-          appended = appendItems(objectItems[extra].appended)
-          added = appendEntries(objectItems[extra].items.finished(pool))
+          objects[builder].parts = objectParts.count
+          objectParts.append(
+            PickleStore.ObjectParts(
+              keywordArguments: objectItems[extra].keywordArguments,
+              appended: appendItems(objectItems[extra].appended),
+              entries: appendEntries(objectItems[extra].items.finished(pool))))
           nextExtra += 1
         }
-        objects[builder].appended = appended
-        objects[builder].entries = added
       }
       nodes[position] = node
     }
     return PickleStore(
       pool: Self.take(&pool, leaving: []), items: items, entries: entries, nodes: nodes,
-      objects: Self.take(&objects, leaving: []), bytearrays: Self.take(&bytearrays, leaving: []),
+      objects: Self.take(&objects, leaving: []), objectParts: objectParts, bytearrays: Self.take(&bytearrays, leaving: []),
       offsets: slotOffsets)
   }
 

@@ -31,15 +31,22 @@
     }
   }
 
-  /// A call: its parts as items, its appended items and set items as ranges.
+  /// A call: its parts as items. The rarer parts (keyword arguments, appended and set items)
+  /// are in ``objectParts``, so that the millions of calls a checkpoint makes stay small.
   @usableFromInline struct Object: Sendable {
     @usableFromInline var callable: PickleItem
     @usableFromInline var arguments: PickleItem
-    /// ``PickleItem/absent`` when there are none.
-    @usableFromInline var keywordArguments: PickleItem
-    @usableFromInline var construction: PickleConstruction
     /// ``PickleItem/absent`` when there was no BUILD.
     @usableFromInline var state: PickleItem
+    /// Index into ``objectParts``; -1 when the call has none of them.
+    @usableFromInline var parts: Int
+    @usableFromInline var construction: PickleConstruction
+  }
+
+  /// What few calls have: NEWOBJ_EX's keyword arguments, APPEND and SETITEM items.
+  @usableFromInline struct ObjectParts: Sendable {
+    /// ``PickleItem/absent`` when there are none.
+    @usableFromInline var keywordArguments: PickleItem
     @usableFromInline var appended: Range<Int>
     @usableFromInline var entries: Range<Int>
   }
@@ -50,25 +57,28 @@
   @usableFromInline let entries: [PickleItem]
   @usableFromInline let nodes: PlainBuffer<Node>
   @usableFromInline let objects: [Object]
+  @usableFromInline let objectParts: [ObjectParts]
   let bytearrays: [[UInt8]]
   /// Offset of the opcode that made each node (parallel to ``nodes``).
   @usableFromInline let offsets: PlainBuffer<Int>
 
   init(
     pool: [PickleValue], items: PlainBuffer<PickleItem>, entries: [PickleItem],
-    nodes: PlainBuffer<Node>, objects: [Object], bytearrays: [[UInt8]], offsets: PlainBuffer<Int>
+    nodes: PlainBuffer<Node>, objects: [Object], objectParts: [ObjectParts], bytearrays: [[UInt8]],
+    offsets: PlainBuffer<Int>
   ) {
     self.pool = pool
     self.items = items
     self.entries = entries
     self.nodes = nodes
     self.objects = objects
+    self.objectParts = objectParts
     self.bytearrays = bytearrays
     self.offsets = offsets
   }
 
   static let empty = PickleStore(
-    pool: [], items: PlainBuffer(), entries: [], nodes: PlainBuffer(), objects: [], bytearrays: [],
+    pool: [], items: PlainBuffer(), entries: [], nodes: PlainBuffer(), objects: [], objectParts: [], bytearrays: [],
     offsets: PlainBuffer())
 
   @inlinable func value(_ item: PickleItem) -> PickleValue { item.value(pool) }
@@ -164,7 +174,8 @@ public struct PickleObject: Sendable, Equatable {
   @inlinable public var arguments: PickleValue { store.value(record.arguments) }
   /// Keyword arguments (NEWOBJ_EX only).
   public var keywordArguments: PickleValue? {
-    let item = record.keywordArguments
+    guard let parts else { return nil }
+    let item = parts.keywordArguments
     return item.tag == .absent ? nil : store.value(item)
   }
   public var construction: PickleConstruction { record.construction }
@@ -175,13 +186,19 @@ public struct PickleObject: Sendable, Equatable {
   }
   /// Items APPEND/APPENDS/ADDITEMS would add to the object.
   public var appended: PickleValues {
-    let range = record.appended
+    guard let range = parts?.appended else { return PickleValues(store, 0, 0) }
     return PickleValues(store, range.lowerBound, range.count)
   }
   /// Items SETITEM/SETITEMS would set on the object (an `OrderedDict`'s contents).
   public var items: PickleDictEntries {
-    let range = record.entries
+    guard let range = parts?.entries else { return PickleDictEntries(store, 0, 0) }
     return PickleDictEntries(store, range.lowerBound, range.count / 2)
+  }
+
+  /// The call's rarer parts, when it has any.
+  private var parts: PickleStore.ObjectParts? {
+    let index = record.parts
+    return store.objectParts.indices.contains(index) ? store.objectParts[index] : nil
   }
 
   /// The callable's name, when it is a global.

@@ -36,9 +36,10 @@ struct CheckpointWalker {
     self.limits = limits
     walked = Array(repeating: false, count: document.nodes.count)
     rebuildSlots = Array(repeating: 0, count: document.nodes.count)
-    // A saved tensor takes at least a rebuild call, its argument tuple, a persistent id and
-    // its tuple: room for the most tensors the nodes can hold, so the list never regrows.
-    tensors.reserveCapacity(document.nodes.count / 4)
+    // `torch.save` makes eight nodes per tensor (the rebuild call, its arguments, the
+    // persistent id and its tuple, size, stride, hooks and their arguments); a pickle that
+    // shares more of them regrows the list once or twice.
+    tensors.reserveCapacity(document.nodes.count / 8)
   }
 
   mutating func walk(
