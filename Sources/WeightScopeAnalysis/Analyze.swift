@@ -1,3 +1,4 @@
+import WeightScopeCore
 import WeightScopeModel
 
 /// Groups a file's tensors into layers, decides each tensor's role and trainability, checks
@@ -13,12 +14,15 @@ public func analyze(_ file: WeightFile) -> Analysis {
   let prefix = onnx ? nil : NamePrefix.detect(file.tensors)
   // By index, the tensors' fields read in place: mapping the tensors would copy each one.
   var placements: [Placement] = []
-  placements.reserveCapacity(file.tensors.count)  // One per tensor already read.
-  for i in file.tensors.indices {
-    placements.append(
-      onnx
-        ? placer.place(file.tensors, at: i)
-        : placePyTorch(name: file.tensors[i].name, section: file.tensors[i].section, prefix: prefix))
+  if onnx {
+    placements.reserveCapacity(file.tensors.count)  // One per tensor already read.
+    for i in file.tensors.indices { placements.append(placer.place(file.tensors, at: i)) }
+  } else {
+    // Each PyTorch name is placed on its own: a large file's halves are placed at once.
+    let tensors = file.tensors
+    placements = ForkJoin.map(count: tensors.count, split: true) { i in
+      placePyTorch(name: tensors[i].name, section: tensors[i].section, prefix: prefix)
+    }
   }
 
   // 2. Layers in file order of their first tensor; each tensor's layer by position, so that

@@ -5,7 +5,7 @@ import WeightScopeModel
 /// `module.` (DataParallel / DistributedDataParallel), `_orig_mod.` (torch.compile), and the
 /// checkpoint keys `model.`, `state_dict.`, `model_state_dict.` (Lightning and training-loop
 /// checkpoints). Layers are named without it; tensors keep the names the file spells.
-struct NamePrefix: Equatable {
+struct NamePrefix: Equatable, Sendable {
   /// The stripped text, with its trailing dot: `module.`, `model.module.`.
   var text: String
   /// Why each component is there, in order.

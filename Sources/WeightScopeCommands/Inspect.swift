@@ -67,20 +67,22 @@ public struct Inspect: ParsableCommand, OutputCommand {
       do {
         let bytes = try FileBytes(path: path)
         var zipReads: PyTorchZipReader.Reads?
-        analysis = analyze(
-          try WeightFileReader.read(bytes, path: path, limits: limits, zipReads: &zipReads))
+        let file = try WeightFileReader.read(bytes, path: path, limits: limits, zipReads: &zipReads)
         // The scan's pickle findings cover every pickle and route, so they replace the
         // reader's; `scan` also checks storages, which a listing never reads. It reuses the
-        // listing's mapping, directory and pickle run.
+        // listing's mapping, directory and pickle run, and runs beside the analysis.
         // Dangerous content is a failed check (exit 1), as the contract says.
         let listed = zipReads.map { reads in
           Scanner.Listed(
             archive: reads.archive,
             pickle: PickleScan.FirstRun(globals: reads.pickleGlobals, end: reads.pickleEnd))
         }
-        if let scan = try? Scanner.scan(
-          bytes, path: path, limits: limits, depth: .metadata, listed: listed)
-        {
+        let scanned: ScanResult?
+        (analysis, scanned) = ForkJoin.run(
+          split: file.tensors.count >= ForkJoin.worthwhile,
+          side: { try? Scanner.scan(bytes, path: path, limits: limits, depth: .metadata, listed: listed) },
+          main: { analyze(file) })
+        if let scan = scanned {
           analysis.findings =
             scan.findings + analysis.findings.filter { !$0.code.hasPrefix("pickle.") }
           if scan.verdict == .dangerous { output.fail(ExitStatus.checkFailed) }
