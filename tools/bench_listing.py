@@ -230,6 +230,8 @@ def commands(case, path, tool, py):
     if tool:
         cmds.append(("weightscope", [tool, "inspect", path]))
         cmds.append(("weightscope-json", [tool, "inspect", "--format", "json", path]))
+    if py is None:
+        return cmds
     if kind == "pytorch":
         cmds.append(("torch.load", [py, "-c", "import sys, torch; "
                                     "torch.load(sys.argv[1], mmap=True, weights_only=True)",
@@ -258,6 +260,8 @@ def main():
     ap.add_argument("--no-cold", action="store_true")
     ap.add_argument("--cold-method", choices=["auto", "drop_caches", "fadvise"], default="auto")
     ap.add_argument("--python", default=sys.executable, help="python for the Python rows")
+    ap.add_argument("--no-python", action="store_true",
+                    help="time weightscope only, without the Python rows (they take minutes)")
     ap.add_argument("--json", help="also write the results here")
     a = ap.parse_args()
 
@@ -270,9 +274,12 @@ def main():
         raise SystemExit(f"{GNU_TIME} (GNU time) is needed for peak RSS")
     base = measure(["/bin/true"], a.runs, False, method, [])
     results.append({"case": "-", "tool": "launcher", "mode": "warm", **base})
-    base = measure([a.python, "-c", "pass"], a.runs, False, method, [])
-    results.append({"case": "-", "tool": "python-startup", "mode": "warm", **base})
     kinds = {CASES[c][1] for c in a.cases}
+    if not a.no_python:
+        base = measure([a.python, "-c", "pass"], a.runs, False, method, [])
+        results.append({"case": "-", "tool": "python-startup", "mode": "warm", **base})
+    else:
+        kinds = set()
     for kind, module in (("pytorch", "torch"), ("onnx", "onnx")):
         if kind in kinds:
             base = measure([a.python, "-c", f"import {module}"], a.runs, False, method, [])
@@ -283,7 +290,7 @@ def main():
         files = case_files(path)
         size = sum(os.path.getsize(f) for f in files)
         modes = [("warm", False, a.runs)] + ([] if a.no_cold else [("cold", True, a.cold_runs)])
-        for name, argv in commands(case, path, tool, a.python):
+        for name, argv in commands(case, path, tool, None if a.no_python else a.python):
             for mode, cold, runs in modes:
                 r = measure(argv, runs, cold, method, files)
                 results.append({"case": case, "file": os.path.basename(path), "bytes": size,

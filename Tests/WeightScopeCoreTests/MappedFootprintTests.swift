@@ -46,5 +46,28 @@ import Testing
       let again = walk.restarted(from: 0)
       #expect(again.mapsAround == true)
     }
+
+    @Test func walkKeepsCheckingWhileHeadersMapNothingAround() throws {
+      let pages = 2 * MappedFootprint.checkEvery + 16
+      let bytes = try mappedFile(pages: pages)
+      var walk = MappedFootprint(bytes, from: 0)
+      // The first headers are read alone: nothing after them stays mapped (the pages that
+      // fault-around maps beside a cached page are unmapped again).
+      for header in 0..<MappedFootprint.checkEvery {
+        _ = touch(bytes, header..<(header + 1))
+        bytes.release(((header + 1) * 4096)..<(pages * 4096))
+        walk.landed(at: header * 4096)
+      }
+      #expect(walk.mapsAround == false)
+      // Then the file's rest is mapped whole, as after a read of all of it.
+      let rest = MappedFootprint.checkEvery..<pages
+      #expect(touch(bytes, rest) == rest.count * 0x5a)
+      walk.landed(at: rest.lowerBound * 4096)
+      #expect(walk.mapsAround == true)
+      for header in (rest.lowerBound + 1)...(rest.lowerBound + 3) { walk.landed(at: header * 4096) }
+      // Everything passed so far, the early headers included, is released.
+      #expect(bytes.mappedPages(after: 0) == 0)
+      #expect(bytes.mappedPages(after: (rest.lowerBound + 3) * 4096) == 8)
+    }
   #endif
 }
