@@ -808,8 +808,8 @@ public struct PickleMachine {
     }
     return PickleStore(
       pool: Self.take(&pool, leaving: []), items: items, entries: entries, nodes: nodes,
-      objects: Self.take(&objects, leaving: []), objectParts: objectParts, bytearrays: Self.take(&bytearrays, leaving: []),
-      offsets: slotOffsets)
+      objects: Self.take(&objects, leaving: []), objectParts: objectParts,
+      bytearrays: Self.take(&bytearrays, leaving: []), offsets: slotOffsets)
   }
 
   private static func take<Element>(_ element: inout Element, leaving empty: Element) -> Element {

@@ -78,7 +78,8 @@
   }
 
   static let empty = PickleStore(
-    pool: [], items: PlainBuffer(), entries: [], nodes: PlainBuffer(), objects: [], objectParts: [], bytearrays: [],
+    pool: [], items: PlainBuffer(), entries: [], nodes: PlainBuffer(), objects: [], objectParts: [],
+    bytearrays: [],
     offsets: PlainBuffer())
 
   @inlinable func value(_ item: PickleItem) -> PickleValue { item.value(pool) }
