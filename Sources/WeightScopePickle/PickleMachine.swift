@@ -47,6 +47,8 @@ public struct PickleMachine {
   private var opcodeCount = 0
   private var opcodeOffset = 0
   private var opcode = PickleOpcode.MARK
+  /// ``PickleOpcode/byByte``.
+  private let opcodes = PickleOpcode.byByte
 
   private typealias Item = PickleItem
 
@@ -134,7 +136,7 @@ public struct PickleMachine {
           "more than \(limits.pickleOpcodes) opcodes (Limits.pickleOpcodes)", context: "opcode")
       }
       let byte = try reader.readUInt8("opcode")
-      guard let next = PickleOpcode(byte: byte) else {
+      guard let next = opcodes[Int(byte)] else {
         throw ReadError(
           .malformed, at: opcodeOffset,
           "unknown opcode \(printable([byte])) (\(hex(Int(byte))))", context: "opcode")

@@ -83,7 +83,9 @@ public enum PickleOpcode: UInt8, Sendable, CaseIterable {
 extension PickleOpcode {
   /// Every byte's opcode, or nil: one load instead of the compiler's search over the raw values,
   /// for the millions of opcodes a large checkpoint runs.
-  private static let byByte: [PickleOpcode?] = (0...255).map { PickleOpcode(rawValue: UInt8($0)) }
+  /// A machine keeps its own reference, so that the millions of lookups skip the check that
+  /// this static is made.
+  static let byByte: [PickleOpcode?] = (0...255).map { PickleOpcode(rawValue: UInt8($0)) }
 
   /// The opcode `byte` is, or nil for a byte that is none.
   @inlinable public init?(byte: UInt8) {

@@ -18,11 +18,27 @@ public enum CheckpointPickle {
   public static func read(
     _ pickle: ByteReader, storages: (String) -> StorageRecord?, limits: Limits
   ) throws(ReadError) -> CheckpointContents {
+    let document: PickleDocument
     do {
-      let document = try PickleMachine.run(pickle, limits: limits)
-      var contents = try read(document: document, storages: storages, limits: limits)
-      contents.pickleGlobals = document.globals
-      contents.pickleEnd = document.endOffset
+      document = try PickleMachine.run(pickle, limits: limits)
+    } catch {
+      throw error.within("data.pkl")
+    }
+    return try read(run: consume document, storages: storages, limits: limits)
+  }
+
+  /// ``read(_:storages:limits:)`` for a `data.pkl` that ``PickleMachine`` has already run.
+  ///
+  /// Takes the document: it is freed once walked, before the tensors are checked against their
+  /// storage records, so that their list reuses the document's memory.
+  public static func read(
+    run document: consuming PickleDocument, storages: (String) -> StorageRecord?, limits: Limits
+  ) throws(ReadError) -> CheckpointContents {
+    let (globals, end) = (document.globals, document.endOffset)
+    do {
+      var contents = try read(document: consume document, storages: storages, limits: limits)
+      contents.pickleGlobals = globals
+      contents.pickleEnd = end
       return contents
     } catch {
       throw error.within("data.pkl")
@@ -31,36 +47,44 @@ public enum CheckpointPickle {
 
   /// Interprets a pickle that has already been run; errors carry no `data.pkl` context.
   static func read(
-    document: PickleDocument, storages: (String) -> StorageRecord?, limits: Limits
+    document: consuming PickleDocument, storages: (String) -> StorageRecord?, limits: Limits
   ) throws(ReadError) -> CheckpointContents {
-    do {
-      var walker = CheckpointWalker(document: document, limits: limits)
-      try walker.walk(document.root, path: WalkPath(), section: "", declared: nil, depth: 0)
-      if let sections = CheckpointSections.assign(&walker.tensors) {
-        walker.facts.append(sections)
+    let (found, walked) = try walk(consume document, limits: limits)
+    var contents = walked
+    var owners = StorageOwners()
+    contents.tensors.reserveCapacity(found.count)  // Tensors already found.
+    for found in found {
+      let position = contents.tensors.count
+      try resolve(found, storages: storages, into: &contents.tensors)
+      if let earlier = owners.first(on: found.rebuild.storageKey, tensor: position),
+        contents.tensors.indices.contains(earlier)
+      {
+        contents.tensors[position].sharedWith = contents.tensors[earlier].name
       }
-      var contents = CheckpointContents(
-        facts: walker.facts, findings: globalFindings(document) + walker.findings)
-      contents.modules = walker.modules
-      contents.moduleClasses = walker.moduleClasses
-      if let root = walker.modules.first {
-        let named = root.path.isEmpty ? root.className : "\(root.className) at \(root.path)"
-        contents.facts.append(FileFact("modules", "\(walker.modules.count), root \(named)"))
-      }
-      var owners = StorageOwners()
-      contents.tensors.reserveCapacity(walker.tensors.count)  // Tensors already found.
-      for found in walker.tensors {
-        let position = contents.tensors.count
-        try resolve(found, storages: storages, into: &contents.tensors)
-        if let earlier = owners.first(on: found.rebuild.storageKey, tensor: position),
-          contents.tensors.indices.contains(earlier)
-        {
-          contents.tensors[position].sharedWith = contents.tensors[earlier].name
-        }
-        contents.requiresGrad.append(found.rebuild.requiresGrad)
-      }
-      return contents
+      contents.requiresGrad.append(found.rebuild.requiresGrad)
     }
+    return contents
+  }
+
+  /// The tensors the document names, with their sections decided, and everything else the
+  /// walk learnt. The document ends here, with the walker that holds it.
+  private static func walk(_ document: consuming PickleDocument, limits: Limits) throws(ReadError)
+    -> ([CheckpointWalker.FoundTensor], CheckpointContents)
+  {
+    var walker = CheckpointWalker(document: consume document, limits: limits)
+    try walker.walk(walker.document.root, path: WalkPath(), section: "", declared: nil, depth: 0)
+    if let sections = CheckpointSections.assign(&walker.tensors) {
+      walker.facts.append(sections)
+    }
+    var contents = CheckpointContents(
+      facts: walker.facts, findings: globalFindings(walker.document) + walker.findings)
+    contents.modules = walker.modules
+    contents.moduleClasses = walker.moduleClasses
+    if let root = walker.modules.first {
+      let named = root.path.isEmpty ? root.className : "\(root.className) at \(root.path)"
+      contents.facts.append(FileFact("modules", "\(walker.modules.count), root \(named)"))
+    }
+    return (walker.tensors, contents)
   }
 
   /// A finding for every distinct global that is not on the `torch.save` allowlist.

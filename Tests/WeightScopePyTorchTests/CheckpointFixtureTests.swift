@@ -3,6 +3,7 @@ import Testing
 import WeightScopeCore
 import WeightScopeModel
 
+@testable import WeightScopePickle
 @testable import WeightScopePyTorch
 
 let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -44,6 +45,30 @@ func read(_ pickle: [UInt8], records: [String: Int], limits: Limits = .default) 
 }
 
 @Suite struct CheckpointFixtureTests {
+  /// The pickle document is the largest thing a listing holds: it must be gone by the time
+  /// the tensors it named are checked against their records, so that their list can reuse its
+  /// memory instead of touching fresh pages.
+  @Test func documentIsFreedBeforeTensorsAreChecked() throws {
+    let (pickle, expected) = try loadFixture("nested")
+    var document: PickleDocument? = try PickleMachine.run(FileBytes(copying: pickle).reader())
+    weak var store = document?.store
+    #expect(store != nil)
+    guard let taken = document.take() else {
+      Issue.record("the pickle did not run")
+      return
+    }
+    var storeAlive: [Bool] = []
+    let contents = try CheckpointPickle.read(
+      run: consume taken,
+      storages: { key in
+        storeAlive.append(store != nil)
+        return expected.records[key].map { StorageRecord(key: key, byteCount: $0) }
+      }, limits: .default)
+    #expect(contents.tensors.map(\.name) == expected.tensors.map(\.name))
+    #expect(storeAlive.count == expected.tensors.count)
+    #expect(!storeAlive.contains(true))
+  }
+
   @Test(arguments: ["nested", "dtypes", "tied", "proto4", "parameter", "training", "module"])
   func tensorsMatchWhatTorchSaved(name: String) throws {
     let (pickle, expected) = try loadFixture(name)
