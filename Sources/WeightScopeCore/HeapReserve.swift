@@ -33,12 +33,15 @@ public enum HeapReserve {
   ///
   /// Blocks up to 256 MiB come from the heap rather than separate mappings, and freed memory
   /// stays in the heap, so the next array reuses pages already mapped instead of faulting in
-  /// fresh ones. Call once, at start, before any other thread runs.
+  /// fresh ones. Every thread allocates from that one heap: a thread that walks half of a
+  /// listing uses the reserved pages too, instead of faulting in a heap of its own. Call once,
+  /// at start, before any other thread runs.
   public static func enable() {
     #if os(Linux)
       _ = mallopt(M_MMAP_THRESHOLD, 256 << 20)
       _ = mallopt(M_TRIM_THRESHOLD, 512 << 20)
       _ = mallopt(M_TOP_PAD, 16 << 20)
+      _ = mallopt(M_ARENA_MAX, 1)
       enabled = true
     #endif
   }

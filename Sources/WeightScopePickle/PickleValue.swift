@@ -161,6 +161,33 @@ public struct PickleDocument: Sendable, Equatable {
   /// Composite values, indexed by ``PickleNodeID``.
   public var nodes: Nodes { Nodes(store: store) }
 
+  /// The same document through objects of its own, for reading on a second thread; call it
+  /// there.
+  ///
+  /// Reading a value takes and drops references: to the store (every view holds it), and to
+  /// the box of a global (a checkpoint names the same few globals for every tensor). Two
+  /// threads reading one document would both write those counts for every value they read.
+  /// The copy has its own store, sharing the buffers of nodes and items, and its own pool of
+  /// scalars with globals boxed anew.
+  public func forAnotherThread() -> PickleDocument {
+    let pool = store.pool.map { value -> PickleValue in
+      guard case .global(let global, let use) = value else { return value }
+      return .global(PickleGlobal(fresh(global.module), fresh(global.name)), use: use)
+    }
+    return PickleDocument(
+      root: root,
+      store: PickleStore(
+        pool: pool, items: store.items, entries: store.entries, nodes: store.nodes,
+        objects: store.objects, objectParts: store.objectParts, bytearrays: store.bytearrays,
+        offsets: store.offsets),
+      globals: globals.map {
+        PickleGlobalUse(
+          global: PickleGlobal(fresh($0.global.module), fresh($0.global.name)), offset: $0.offset,
+          route: $0.route, called: $0.called)
+      },
+      protocolVersion: protocolVersion, endOffset: endOffset, opcodeCount: opcodeCount)
+  }
+
   /// Offset of the opcode that made each node (parallel to ``nodes``).
   public var nodeOffsets: [Int] { store.offsets.array() }
 
@@ -210,4 +237,9 @@ public struct PickleDocument: Sendable, Equatable {
     public var endIndex: Int { store.nodes.count }
     public subscript(position: Int) -> PickleNode { store.node(position) }
   }
+}
+
+/// `text` in storage of its own (a long string is otherwise shared with the original).
+private func fresh(_ text: String) -> String {
+  String(decoding: Array(text.utf8), as: UTF8.self)
 }

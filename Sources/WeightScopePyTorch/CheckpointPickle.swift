@@ -49,31 +49,87 @@ public enum CheckpointPickle {
   static func read(
     document: consuming PickleDocument, storages: (String) -> StorageRecord?, limits: Limits
   ) throws(ReadError) -> CheckpointContents {
-    let (found, walked) = try walk(consume document, limits: limits)
+    let (parts, walked) = try walk(consume document, limits: limits)
     var contents = walked
-    var owners = StorageOwners()
-    contents.tensors.reserveCapacity(found.count)  // Tensors already found.
-    for found in found {
-      let position = contents.tensors.count
-      try resolve(found, storages: storages, into: &contents.tensors)
-      if let earlier = owners.first(on: found.rebuild.storageKey, tensor: position),
-        contents.tensors.indices.contains(earlier)
-      {
-        contents.tensors[position].sharedWith = contents.tensors[earlier].name
+    let counts = parts.map(\.count)
+    let count = counts.reduce(0, +)
+    // Records are looked up in order, here: a folder lookup starts after the entry found last.
+    var found: [StorageRecord?] = []
+    found.reserveCapacity(count)  // One per tensor already found.
+    for part in parts.indices {
+      for i in parts[part].indices { found.append(storages(parts[part][i].rebuild.storageKey)) }
+    }
+    let records = found
+    // Then each tensor is checked and made, the two halves of a large list at once; the first
+    // failure in tensor order is the one thrown.
+    let failures = Failures()
+    let firstCount = counts.first ?? 0
+    let tensors = ForkJoin.map(count: count, split: parts.count > 1) { i in
+      let found = i < firstCount ? parts[0][i] : parts[1][i - firstCount]
+      do throws(ReadError) {
+        return try resolve(found, record: records[i])
+      } catch {
+        failures.record(error, at: i, of: count)
+        return TensorInfo(name: found.name, shape: [], dtype: found.rebuild.dtype, elements: 0, bytes: 0)
       }
-      contents.requiresGrad.append(found.rebuild.requiresGrad)
+    }
+    if let failure = failures.first { throw failure }
+    contents.tensors = tensors
+    var owners = StorageOwners()
+    contents.requiresGrad.reserveCapacity(count)  // One per tensor already found.
+    for part in parts.indices {
+      for i in parts[part].indices {
+        let position = contents.requiresGrad.count
+        if let earlier = owners.first(on: parts[part][i].rebuild.storageKey, tensor: position),
+          contents.tensors.indices.contains(earlier)
+        {
+          contents.tensors[position].sharedWith = contents.tensors[earlier].name
+        }
+        contents.requiresGrad.append(parts[part][i].rebuild.requiresGrad)
+      }
     }
     return contents
   }
 
-  /// The tensors the document names, with their sections decided, and everything else the
-  /// walk learnt. The document ends here, with the walker that holds it.
+  /// The first failure in each half of a list checked in two halves at once (as
+  /// ``ForkJoin/map(count:split:_:)`` splits it): each half is recorded by the one thread that
+  /// checks it, in order, and read after both are done.
+  private final class Failures: @unchecked Sendable {
+    private var lower: ReadError?
+    private var upper: ReadError?
+
+    func record(_ error: ReadError, at index: Int, of count: Int) {
+      if index < count / 2 {
+        if lower == nil { lower = error }
+      } else {
+        if upper == nil { upper = error }
+      }
+    }
+
+    /// The failure of the lowest index.
+    var first: ReadError? { lower ?? upper }
+  }
+
+  /// The tensors the document names, in parts that follow one another, with their sections
+  /// decided, and everything else the walk learnt. The document ends here, with the walkers
+  /// that hold it.
   private static func walk(_ document: consuming PickleDocument, limits: Limits) throws(ReadError)
-    -> ([CheckpointWalker.FoundTensor], CheckpointContents)
+    -> ([[CheckpointWalker.FoundTensor]], CheckpointContents)
   {
-    var walker = CheckpointWalker(document: consume document, limits: limits)
-    try walker.walk(walker.document.root, path: WalkPath(), section: "", declared: nil, depth: 0)
-    if let sections = CheckpointSections.assign(&walker.tensors) {
+    var walker: CheckpointWalker
+    var parts: [[CheckpointWalker.FoundTensor]]
+    if let (first, second) = try CheckpointWalker.walkInHalves(document, limits: limits) {
+      walker = first
+      parts = [walker.tensors, second]
+      walker.tensors = []
+      _ = consume document
+    } else {
+      walker = CheckpointWalker(document: consume document, limits: limits)
+      try walker.walk(walker.document.root, path: WalkPath(), section: "", declared: nil, depth: 0)
+      parts = [walker.tensors]
+      walker.tensors = []
+    }
+    if let sections = CheckpointSections.assign(&parts) {
       walker.facts.append(sections)
     }
     var contents = CheckpointContents(
@@ -84,7 +140,7 @@ public enum CheckpointPickle {
       let named = root.path.isEmpty ? root.className : "\(root.className) at \(root.path)"
       contents.facts.append(FileFact("modules", "\(walker.modules.count), root \(named)"))
     }
-    return (walker.tensors, contents)
+    return (parts, contents)
   }
 
   /// A finding for every distinct global that is not on the `torch.save` allowlist.
@@ -133,16 +189,13 @@ public enum CheckpointPickle {
     return findings
   }
 
-  /// A tensor found by the walk, checked against its storage record.
-  ///
-  /// Appends the tensor to `tensors`: made in place there, where a returned one would be copied.
-  static func resolve(
-    _ found: CheckpointWalker.FoundTensor, storages: (String) -> StorageRecord?,
-    into tensors: inout [TensorInfo]
-  ) throws(ReadError) {
+  /// A tensor found by the walk, checked against its storage record (nil when it is missing).
+  static func resolve(_ found: CheckpointWalker.FoundTensor, record: StorageRecord?)
+    throws(ReadError) -> TensorInfo
+  {
     let rebuild = found.rebuild
     do throws(ReadError) {
-      guard let record = storages(rebuild.storageKey) else {
+      guard let record else {
         throw ReadError(
           .malformed, at: rebuild.offset, "storage record data/\(rebuild.storageKey) is missing")
       }
@@ -180,12 +233,11 @@ public enum CheckpointPickle {
         recordBytes: record.byteCount, fileOffset: fileOffset)
       var declaredParameter = rebuild.isParameter
       if declaredParameter == nil { declaredParameter = found.declaredParameter }
-      tensors.append(
-        TensorInfo(
-          name: found.name, shape: rebuild.shape, dtype: rebuild.dtype, elements: elements,
-          bytes: bytes, storage: storage,
-          declaredTrainable: rebuild.isParameter == true ? rebuild.requiresGrad : nil,
-          declaredParameter: declaredParameter, section: found.section, notes: rebuild.notes))
+      return TensorInfo(
+        name: found.name, shape: rebuild.shape, dtype: rebuild.dtype, elements: elements,
+        bytes: bytes, storage: storage,
+        declaredTrainable: rebuild.isParameter == true ? rebuild.requiresGrad : nil,
+        declaredParameter: declaredParameter, section: found.section, notes: rebuild.notes)
     } catch {
       throw error.context.isEmpty ? error.within("tensor \(found.name)") : error
     }

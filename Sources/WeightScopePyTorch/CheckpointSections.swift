@@ -28,19 +28,25 @@ enum CheckpointSections {
   }
 
   /// Rewrites each tensor's section (its top-level key on entry) and describes the sections.
+  /// The tensors come in parts that follow one another (the halves of a large state dict).
   ///
   /// - Returns: a `sections` fact, or nil when the file is a single collection.
-  static func assign(_ tensors: inout [CheckpointWalker.FoundTensor]) -> FileFact? {
+  static func assign(_ parts: inout [[CheckpointWalker.FoundTensor]]) -> FileFact? {
     var order: [String] = []
     var counts: [String: Int] = [:]
     // By index throughout: a `for t in tensors` loop would copy every tensor.
-    for i in tensors.indices where hasDot(tensors[i].section) {
-      tensors[i].section = ""
+    for p in parts.indices {
+      for i in parts[p].indices where hasDot(parts[p][i].section) {
+        parts[p][i].section = ""
+      }
     }
-    for i in tensors.indices where !tensors[i].section.isEmpty && tensors[i].name != tensors[i].section {
-      let key = tensors[i].section
-      if counts[key] == nil { order.append(key) }
-      counts[key, default: 0] += 1
+    for p in parts.indices {
+      for i in parts[p].indices
+      where !parts[p][i].section.isEmpty && parts[p][i].name != parts[p][i].section {
+        let key = parts[p][i].section
+        if counts[key] == nil { order.append(key) }
+        counts[key, default: 0] += 1
+      }
     }
     let models = order.filter { !isOptimizer($0) }
     var main = preferred.first { counts[$0] != nil }
@@ -53,20 +59,22 @@ enum CheckpointSections {
     }
     var elements: [String: Int] = [:]
     var optimizerLeaves: [String: Set<String>] = [:]
-    for i in tensors.indices {
-      let key = tensors[i].section
-      if !key.isEmpty && tensors[i].name != key {
-        let (sum, overflow) = elements[key, default: 0].addingReportingOverflow(
-          (try? elementCount(tensors[i].rebuild.shape)) ?? 0)
-        elements[key] = overflow ? Int.max : sum
-      }
-      if key.isEmpty || tensors[i].name == key || key == main {
-        tensors[i].section = ""
-      } else if isOptimizer(key) {
-        let section = key.lowercased().contains("optimizer") ? key : "optimizer"
-        tensors[i].section = section
-        let leaf = tensors[i].name.split(separator: ".").last.map(String.init) ?? ""
-        optimizerLeaves[key, default: []].insert(leaf)
+    for p in parts.indices {
+      for i in parts[p].indices {
+        let key = parts[p][i].section
+        if !key.isEmpty && parts[p][i].name != key {
+          let (sum, overflow) = elements[key, default: 0].addingReportingOverflow(
+            (try? elementCount(parts[p][i].rebuild.shape)) ?? 0)
+          elements[key] = overflow ? Int.max : sum
+        }
+        if key.isEmpty || parts[p][i].name == key || key == main {
+          parts[p][i].section = ""
+        } else if isOptimizer(key) {
+          let section = key.lowercased().contains("optimizer") ? key : "optimizer"
+          parts[p][i].section = section
+          let leaf = parts[p][i].name.split(separator: ".").last.map(String.init) ?? ""
+          optimizerLeaves[key, default: []].insert(leaf)
+        }
       }
     }
     guard !order.isEmpty, order != [main] else { return nil }

@@ -27,9 +27,9 @@ struct CheckpointWalker {
   var moduleClasses: [PickleGlobal] = []
   /// Per pickle node: whether the walk has entered it, and the tensor found on it (`tensors`
   /// index + 2), 1 when it is known not to be a tensor, 0 when not yet looked at.
-  private var walked: [Bool]
-  private var rebuildSlots: [Int32]
-  private var rebuildCache = TensorRebuild.Cache()
+  var walked: [Bool]
+  var rebuildSlots: [Int32]
+  private let rebuildCache = TensorRebuild.Cache()
 
   init(document: PickleDocument, limits: Limits) {
     self.document = document
@@ -103,10 +103,13 @@ struct CheckpointWalker {
     }
   }
 
-  private mutating func walk(
-    entries: PickleDictEntries, path: WalkPath, section: String, declared: Bool?, depth: Int
+  /// Walks `entries`, or those in `range`.
+  mutating func walk(
+    entries: PickleDictEntries, range: Range<Int>? = nil, path: WalkPath, section: String,
+    declared: Bool?, depth: Int
   ) throws(ReadError) {
-    for entry in entries {
+    for position in range ?? entries.indices {
+      let entry = entries[position]
       let key = keyText(entry.key)
       var inner = section
       // Each top-level entry is a candidate section; `CheckpointSections` decides later.
@@ -122,8 +125,7 @@ struct CheckpointWalker {
   ) throws(ReadError) {
     let callable = object.callableGlobal
     switch callable.map({ ($0.module, $0.name) }) {
-    case ("collections", "OrderedDict")?, ("collections", "Counter")?, ("builtins", "dict")?,
-      ("__builtin__", "dict")?:
+    case let name? where Self.isDictCall(name):
       // Items come from SETITEMS; the BUILD state (`_metadata`) is not a tensor collection.
       try walk(
         entries: object.items, path: path, section: section, declared: declared, depth: depth)
@@ -159,6 +161,16 @@ struct CheckpointWalker {
     }
   }
 
+  /// Whether a call to `name` makes a dict whose items SETITEMS sets.
+  static func isDictCall(_ name: (module: String, name: String)) -> Bool {
+    switch name {
+    case ("collections", "OrderedDict"), ("collections", "Counter"), ("builtins", "dict"),
+      ("__builtin__", "dict"):
+      return true
+    default: return false
+    }
+  }
+
   /// The attribute dict of a BUILD state: the dict itself, or the first of a `(dict, slots)` pair.
   func moduleAttributes(_ state: PickleValue) -> PickleNode? {
     switch document.node(state) {
@@ -181,8 +193,11 @@ struct CheckpointWalker {
       if slot >= 2, tensors.indices.contains(slot - 2) { return tensors[slot - 2].rebuild }
     }
     do {
-      let rebuild = try TensorRebuild(value, in: document, limits: limits, cache: &rebuildCache)
-      if cacheable, rebuild == nil { rebuildSlots[id.index] = 1 }
+      guard let rebuild = try TensorRebuild(value, in: document, limits: limits, cache: rebuildCache)
+      else {
+        if cacheable { rebuildSlots[id.index] = 1 }
+        return nil
+      }
       return rebuild
     } catch {
       throw error.within("tensor \(name)")

@@ -52,7 +52,10 @@ struct TensorRebuild: Equatable {
 
   /// Lookups by global use (``PickleDocument/globals`` index), made once per pickle; the last
   /// answer is kept apart, since a checkpoint names the same memoized global every time.
-  struct Cache {
+  ///
+  /// A class, one per walk: a walker passing its own cache `inout` beside its own document
+  /// would copy the document for every call.
+  final class Cache {
     private var functions: [Int: Function?] = [:]
     private var lastFunction: (use: Int, function: Function?)?
     private var storages: [Int: DType??] = [:]
@@ -73,9 +76,9 @@ struct TensorRebuild: Equatable {
       return known
     }
 
-    mutating func remember(_ numbers: [Int], slot: Int) { recent[slot] = numbers }
+    func remember(_ numbers: [Int], slot: Int) { recent[slot] = numbers }
 
-    mutating func function(_ value: PickleValue) -> Function? {
+    func function(_ value: PickleValue) -> Function? {
       guard case .global(let global, let use) = value else { return nil }
       if let last = lastFunction, last.use == use { return last.function }
       let function: Function?
@@ -89,7 +92,7 @@ struct TensorRebuild: Equatable {
       return function
     }
 
-    mutating func storageDType(_ value: PickleValue) -> DType?? {
+    func storageDType(_ value: PickleValue) -> DType?? {
       guard case .global(let global, let use) = value else { return nil }
       if let last = lastStorage, last.use == use { return last.dtype }
       let dtype: DType??
@@ -111,7 +114,7 @@ struct TensorRebuild: Equatable {
   /// `_rebuild_qtensor`, `_rebuild_parameter(data, requires_grad, backward_hooks)`,
   /// `_rebuild_parameter_with_state` and `torch._tensor._rebuild_from_type_v2`.
   init?(
-    _ value: PickleValue, in document: PickleDocument, limits: Limits, cache: inout Cache,
+    _ value: PickleValue, in document: PickleDocument, limits: Limits, cache: Cache,
     depth: Int = 0
   ) throws(ReadError) {
     guard let call = document.object(value) else { return nil }
@@ -121,12 +124,12 @@ struct TensorRebuild: Equatable {
     }
     try self.init(
       calling: function, global, with: call.arguments, at: document.offset(of: value) ?? 0,
-      in: document, limits: limits, cache: &cache, depth: depth)
+      in: document, limits: limits, cache: cache, depth: depth)
   }
 
   private init?(
     calling function: Function, _ global: PickleGlobal, with argumentTuple: PickleValue,
-    at offset: Int, in document: PickleDocument, limits: Limits, cache: inout Cache, depth: Int
+    at offset: Int, in document: PickleDocument, limits: Limits, cache: Cache, depth: Int
   ) throws(ReadError) {
     guard depth <= limits.objectDepth else {
       throw ReadError(
@@ -141,7 +144,7 @@ struct TensorRebuild: Equatable {
       let minimum = function == .tensor ? 4 : function == .tensorV3 ? 7 : 6
       guard arguments.count >= minimum else { throw fail("expected at least \(minimum) arguments") }
       let (key, storageDType, viewOffset) = try Self.storage(
-        arguments[0], in: document, cache: &cache, call)
+        arguments[0], in: document, cache: cache, call)
       var dtype = storageDType ?? .uint8
       var notes: [String] = []
       if function == .tensorV3 {
@@ -162,9 +165,9 @@ struct TensorRebuild: Equatable {
       // A legacy storage view starts `viewOffset` elements into its root storage.
       let storageOffset = try Int(offsetInView).adding(viewOffset, at: offset, "storage offset")
       let shape = try Self.integers(
-        arguments[2], "size", in: document, limits: limits, cache: &cache, slot: 0, call)
+        arguments[2], "size", in: document, limits: limits, cache: cache, slot: 0, call)
       let stride = try Self.integers(
-        arguments[3], "stride", in: document, limits: limits, cache: &cache, slot: 1, call)
+        arguments[3], "stride", in: document, limits: limits, cache: cache, slot: 1, call)
       guard shape.count == stride.count else { throw fail("size and stride differ in length") }
       guard stride.allSatisfy({ $0 >= 0 }) else { throw fail("negative stride") }
       var requiresGrad = false
@@ -181,7 +184,7 @@ struct TensorRebuild: Equatable {
     case .parameter:
       guard arguments.count >= 2,
         let data = try TensorRebuild(
-          arguments[0], in: document, limits: limits, cache: &cache, depth: depth + 1)
+          arguments[0], in: document, limits: limits, cache: cache, depth: depth + 1)
       else {
         throw fail("the data is not a tensor")
       }
@@ -197,7 +200,7 @@ struct TensorRebuild: Equatable {
       guard let innerFunction = cache.function(arguments[0]),
         let data = try TensorRebuild(
           calling: innerFunction, inner, with: arguments[2], at: offset, in: document,
-          limits: limits, cache: &cache, depth: depth + 1)
+          limits: limits, cache: cache, depth: depth + 1)
       else { return nil }
       self = data
       if let type = arguments[1].globalValue {
@@ -235,7 +238,7 @@ struct TensorRebuild: Equatable {
   /// Legacy files may add `view_metadata` = `(view_key, offset, size)`: the tensor's storage is
   /// a view `offset` elements into the root storage `key`; nil means no view (offset 0).
   private static func storage(
-    _ value: PickleValue, in document: PickleDocument, cache: inout Cache, _ call: Call
+    _ value: PickleValue, in document: PickleDocument, cache: Cache, _ call: Call
   ) throws(ReadError) -> (String, DType?, Int) {
     func fail(_ message: String) -> ReadError { call.fail(message, in: document) }
     guard let pid = document.persistentID(value), let fields = document.sequence(pid),
@@ -271,7 +274,7 @@ struct TensorRebuild: Equatable {
   /// A tuple of integers (`size`, `stride`), also when wrapped in `torch.Size(...)`.
   private static func integers(
     _ value: PickleValue, _ what: String, in document: PickleDocument, limits: Limits,
-    cache: inout Cache, slot: Int, _ call: Call
+    cache: Cache, slot: Int, _ call: Call
   ) throws(ReadError) -> [Int] {
     func fail(_ message: String) -> ReadError { call.fail(message, in: document) }
     var items = document.sequence(value)
