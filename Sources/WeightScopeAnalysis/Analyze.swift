@@ -53,20 +53,23 @@ public func analyze(_ file: WeightFile) -> Analysis {
   // and the real hyperparameters.
   let modules = file.modules.isEmpty ? [:] : modulesByLayer(file, prefix: prefix)
   var inferences: [Inference] = []
-  inferences.reserveCapacity(order.count)  // One per layer already found.
-  for (l, name) in order.enumerated() {
-    let indices = membersOf[l]
-    if indices.allSatisfy({ placements[$0].role == .optimizerState }) {
-      inferences.append(Inference(kind: .optimizer))
-      continue
+  if !onnx {
+    // Each PyTorch layer is decided from its own tensors: a large file's halves at once.
+    let (order, membersOf, placements) = (order, membersOf, placements)
+    inferences = ForkJoin.map(count: order.count, split: true) { l in
+      sectionInference(membersOf[l], placements)
+        ?? inferPyTorch(
+          layer: order[l], shapes: shapes(of: membersOf[l], placements, file),
+          module: modules[order[l]])
     }
-    if indices.allSatisfy({ placements[$0].role == .otherSection }) {
-      inferences.append(
-        Inference(
-          kind: .section, notes: ["a secondary section of the checkpoint: listed, not counted"]))
-      continue
-    }
-    if onnx {
+  } else {
+    inferences.reserveCapacity(order.count)  // One per layer already found.
+    for (l, name) in order.enumerated() {
+      let indices = membersOf[l]
+      if let inference = sectionInference(indices, placements) {
+        inferences.append(inference)
+        continue
+      }
       // The operator of the use that placed tensor `i`, read in place.
       func opType(_ i: Int) -> String? {
         placements[i].useIndex.map { file.tensors[i].uses[$0].opType }
@@ -120,81 +123,41 @@ public func analyze(_ file: WeightFile) -> Analysis {
         }
       }
       inferences.append(inference)
-    } else {
-      inferences.append(
-        inferPyTorch(
-          layer: name, shapes: shapes(of: indices, placements, file), module: modules[name]))
     }
   }
 
   // 4. Trainability, by the first rule that applies.
   let quantized = onnx ? [] : quantizedModules(file.tensors)
-  var tensors: [AnalyzedTensor] = []
-  tensors.reserveCapacity(file.tensors.count)  // One per tensor already read.
   // Tensors and placements are read in place; every AnalyzedTensor shares the file's array.
   let table = TensorTable(file.tensors)
-  for i in file.tensors.indices {
-    let role = placements[i].role
-    let known = inferences[layerOf[i]].kind.hasFormula
+  let (layerOfTensor, known, placed) = (layerOf, inferences.map(\.kind.hasFormula), placements)
+  let tensors = ForkJoin.map(count: file.tensors.count, split: true) { i in
+    let role = placed[i].role
     let inQuantized =
       !quantized.isEmpty && quantized.contains { file.tensors[i].name.hasPrefix($0) }
     // The few fields the rules read, read in place: passing the tensor would copy it.
     let (trainable, rule) = decideTrainability(
       dtype: file.tensors[i].dtype, declaredTrainable: file.tensors[i].declaredTrainable,
-      declaredParameter: file.tensors[i].declaredParameter, role: role, knownLayer: known,
-      inQuantizedModule: inQuantized)
-    tensors.append(
-      AnalyzedTensor(
-        table, i, layer: placements[i].layer, localName: placements[i].localName, role: role,
-        trainable: trainable, rule: rule))
+      declaredParameter: file.tensors[i].declaredParameter, role: role,
+      knownLayer: known[layerOfTensor[i]], inQuantizedModule: inQuantized)
+    return AnalyzedTensor(
+      table, i, layer: placed[i].layer, localName: placed[i].localName, role: role,
+      trainable: trainable, rule: rule)
   }
 
   // 5. Layers: counts, formula checks, notes.
   var findings = file.findings
   if let prefix { findings.append(prefix.finding) }
+  // Each layer is counted and checked on its own: a large file's halves at once.
+  let (layerNames, members, kinds) = (order, membersOf, inferences)
+  let counted = ForkJoin.map(count: layerNames.count, split: true) { l in
+    layer(layerNames[l], members: members[l], kinds[l], tensors)
+  }
   var layers: [Layer] = []
-  for (l, name) in order.enumerated() {
-    let indices = membersOf[l]
-    let inference = inferences[l]
-    var layer = Layer(
-      name: name, kind: inference.kind, tensorIndices: indices, parameters: 0, trainable: 0,
-      nonTrainable: 0,
-      constants: 0, optimizerState: 0, formula: nil,
-      notes: inference.notes + (inference.formula?.notes ?? []))
-    var saturated = false
-    for i in indices {
-      let n = tensors[i].countedElements
-      switch tensors[i].role {
-      case .constant: layer.constants = saturatingAdd(layer.constants, n, &saturated)
-      case .optimizerState:
-        layer.optimizerState = saturatingAdd(layer.optimizerState, n, &saturated)
-      case .otherSection:
-        break
-      default:
-        if tensors[i].trainable {
-          layer.trainable = saturatingAdd(layer.trainable, n, &saturated)
-        } else {
-          layer.nonTrainable = saturatingAdd(layer.nonTrainable, n, &saturated)
-        }
-      }
-      if let earlier = tensors[i].info.sharedWith {
-        layer.notes.append(
-          "\(tensors[i].info.name) shares storage with \(earlier): counted once, there")
-      }
-    }
-    layer.parameters = saturatingAdd(layer.trainable, layer.nonTrainable, &saturated)
-    if let formula = inference.formula {
-      let check = checkFormula(formula, layerTensors: indices.map { tensors[$0] })
-      layer.formula = check
-      if !check.matches {
-        findings.append(
-          Finding(
-            .warning, "formula.mismatch",
-            "layer \(display(name)) (\(layer.kind.rawValue)): \(check.problems.joined(separator: "; ")); "
-              + "formula \(check.text) = \(check.expected), tensors hold \(check.actual)"))
-      }
-    }
+  layers.reserveCapacity(counted.count)  // One per layer already counted.
+  for (layer, mismatch) in counted {
     layers.append(layer)
+    if let mismatch { findings.append(mismatch) }
   }
 
   // 6. Totals and the analysis's own findings.
@@ -230,6 +193,63 @@ public func analyze(_ file: WeightFile) -> Analysis {
           + "counted once"))
   }
   return Analysis(file: file, tensors: tensors, layers: layers, totals: totals, findings: findings)
+}
+
+/// A layer's counts and formula check, and the finding when the check fails.
+private func layer(
+  _ name: String, members indices: [Int], _ inference: Inference, _ tensors: [AnalyzedTensor]
+) -> (Layer, Finding?) {
+  var layer = Layer(
+    name: name, kind: inference.kind, tensorIndices: indices, parameters: 0, trainable: 0,
+    nonTrainable: 0,
+    constants: 0, optimizerState: 0, formula: nil,
+    notes: inference.notes + (inference.formula?.notes ?? []))
+  var saturated = false
+  for i in indices {
+    let n = tensors[i].countedElements
+    switch tensors[i].role {
+    case .constant: layer.constants = saturatingAdd(layer.constants, n, &saturated)
+    case .optimizerState:
+      layer.optimizerState = saturatingAdd(layer.optimizerState, n, &saturated)
+    case .otherSection:
+      break
+    default:
+      if tensors[i].trainable {
+        layer.trainable = saturatingAdd(layer.trainable, n, &saturated)
+      } else {
+        layer.nonTrainable = saturatingAdd(layer.nonTrainable, n, &saturated)
+      }
+    }
+    if let earlier = tensors[i].info.sharedWith {
+      layer.notes.append(
+        "\(tensors[i].info.name) shares storage with \(earlier): counted once, there")
+    }
+  }
+  layer.parameters = saturatingAdd(layer.trainable, layer.nonTrainable, &saturated)
+  guard let formula = inference.formula else { return (layer, nil) }
+  let check = checkFormula(formula, layerTensors: indices.map { tensors[$0] })
+  layer.formula = check
+  guard !check.matches else { return (layer, nil) }
+  return (
+    layer,
+    Finding(
+      .warning, "formula.mismatch",
+      "layer \(display(name)) (\(layer.kind.rawValue)): \(check.problems.joined(separator: "; ")); "
+        + "formula \(check.text) = \(check.expected), tensors hold \(check.actual)")
+  )
+}
+
+/// The kind of a layer that holds only optimizer state or only a secondary section's
+/// tensors; nil for any other layer.
+private func sectionInference(_ indices: [Int], _ placements: [Placement]) -> Inference? {
+  if indices.allSatisfy({ placements[$0].role == .optimizerState }) {
+    return Inference(kind: .optimizer)
+  }
+  if indices.allSatisfy({ placements[$0].role == .otherSection }) {
+    return Inference(
+      kind: .section, notes: ["a secondary section of the checkpoint: listed, not counted"])
+  }
+  return nil
 }
 
 /// `(root)` for tensors that belong to no module, else the name itself.
@@ -387,12 +407,11 @@ func computeTotals(_ tensors: [AnalyzedTensor], findings: inout [Finding]) -> To
 /// Name prefixes (`fc1.`) of quantized modules: those holding a quantized tensor or torch's
 /// `_packed_params`. Such modules register no parameters: everything in them is state.
 func quantizedModules(_ tensors: [TensorInfo]) -> [String] {
-  var roots: [String] = []
-  // By index: a `for t in tensors` loop would copy every tensor.
-  for i in tensors.indices {
+  // Each tensor's module prefix, when it says it is quantized: a large file's halves at once.
+  let prefixes = ForkJoin.map(count: tensors.count, split: true) { i -> String? in
     // Most tensors are neither: a byte search rules them out before any splitting.
     let quantized = tensors[i].dtype.isQuantized
-    guard quantized || containsBytes(tensors[i].name, packedParams) else { continue }
+    guard quantized || containsBytes(tensors[i].name, packedParams) else { return nil }
     let parts = tensors[i].name.split(separator: ".", omittingEmptySubsequences: false)
     let root: ArraySlice<Substring>
     if let packed = parts.firstIndex(of: "_packed_params") {
@@ -400,11 +419,12 @@ func quantizedModules(_ tensors: [TensorInfo]) -> [String] {
     } else if quantized {
       root = parts.dropLast()
     } else {
-      continue
+      return nil
     }
-    let prefix = root.isEmpty ? "" : root.joined(separator: ".") + "."
-    if !roots.contains(prefix) { roots.append(prefix) }
+    return root.isEmpty ? "" : root.joined(separator: ".") + "."
   }
+  var roots: [String] = []
+  for case let prefix? in prefixes where !roots.contains(prefix) { roots.append(prefix) }
   return roots
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WeightScopeAnalysis
+import WeightScopeCore
 import WeightScopeModel
 import WeightScopeReport
 
@@ -145,6 +146,41 @@ let mixedStateDict: [(String, [Int])] = [
     let finding = try #require(a.findings.first { $0.code == "analysis.assumed-trainable" })
     #expect(finding.severity == .info && finding.message.hasPrefix("2 tensors (16 elements)"))
     #expect(finding.message.contains("cls_token") && finding.message.contains("blocks.0.gamma"))
+  }
+
+  /// A file of thousands of layers is analyzed in halves at once; every layer must come out as
+  /// it does in a small file, and the findings in layer order.
+  @Test func largeFileIsAnalyzedAsItsPartsAre() throws {
+    let single = analyze(
+      WeightFile(
+        path: "m.pt", format: .pytorchZip, tensors: mixedStateDict.map { tensor($0.0, $0.1) }))
+    let copies = 400
+    var tensors: [TensorInfo] = []
+    for copy in 0..<copies {
+      // A convolution whose bias is the wrong size, early in each half.
+      if copy == 10 || copy == 390 {
+        tensors += [tensor("bad\(copy).weight", [32, 3, 3, 3]), tensor("bad\(copy).bias", [16])]
+      }
+      tensors += mixedStateDict.map { tensor("m\(copy).\($0.0)", $0.1) }
+    }
+    let a = analyze(WeightFile(path: "large.pt", format: .pytorchZip, tensors: tensors))
+    #expect(a.layers.count == copies * single.layers.count + 2)
+    #expect(a.layers.count >= ForkJoin.worthwhile)  // Enough to be split.
+    for copy in [0, 199, 200, 399] {
+      let layers = a.layers.filter { $0.name.hasPrefix("m\(copy).") }
+      #expect(layers.map(\.name) == single.layers.map { "m\(copy).\($0.name)" })
+      #expect(layers.map(\.kind) == single.layers.map(\.kind))
+      #expect(layers.map(\.parameters) == single.layers.map(\.parameters))
+      #expect(layers.map { $0.formula?.text } == single.layers.map { $0.formula?.text })
+      #expect(layers.map(\.notes) == single.layers.map(\.notes))
+    }
+    let mismatches = a.findings.filter { $0.code == "formula.mismatch" }.map(\.message)
+    #expect(mismatches.count == 2)
+    #expect(mismatches.first?.hasPrefix("layer bad10 (conv2d)") == true)
+    #expect(mismatches.last?.hasPrefix("layer bad390 (conv2d)") == true)
+    #expect(a.totals.trainable == copies * 13_040 + 2 * 880)
+    #expect(a.tensors.map(\.info.name) == tensors.map(\.name))
+    #expect(a.tensors.allSatisfy { $0.rule == .knownLayer })
   }
 
   @Test func mismatchedBiasIsAFinding() throws {
