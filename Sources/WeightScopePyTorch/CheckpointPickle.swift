@@ -54,10 +54,22 @@ public enum CheckpointPickle {
     let counts = parts.map(\.count)
     let count = counts.reduce(0, +)
     // Records are looked up in order, here: a folder lookup starts after the entry found last.
+    // So are the tensors that share a storage with an earlier one.
     var found: [StorageRecord?] = []
     found.reserveCapacity(count)  // One per tensor already found.
+    contents.requiresGrad.reserveCapacity(count)
+    var owners = StorageOwners()
+    var sharing: [(tensor: Int, earlier: Int)] = []
     for part in parts.indices {
-      for i in parts[part].indices { found.append(storages(parts[part][i].rebuild.storageKey)) }
+      for i in parts[part].indices {
+        let key = parts[part][i].rebuild.storageKey
+        let position = found.count
+        found.append(storages(key))
+        if let earlier = owners.first(on: key, tensor: position) {
+          sharing.append((position, earlier))
+        }
+        contents.requiresGrad.append(parts[part][i].rebuild.requiresGrad)
+      }
     }
     let records = found
     // Then each tensor is checked and made, the two halves of a large list at once; the first
@@ -70,23 +82,14 @@ public enum CheckpointPickle {
         return try resolve(found, record: records[i])
       } catch {
         failures.record(error, at: i, of: count)
-        return TensorInfo(name: found.name, shape: [], dtype: found.rebuild.dtype, elements: 0, bytes: 0)
+        return TensorInfo(
+          name: found.name, shape: [], dtype: found.rebuild.dtype, elements: 0, bytes: 0)
       }
     }
     if let failure = failures.first { throw failure }
     contents.tensors = tensors
-    var owners = StorageOwners()
-    contents.requiresGrad.reserveCapacity(count)  // One per tensor already found.
-    for part in parts.indices {
-      for i in parts[part].indices {
-        let position = contents.requiresGrad.count
-        if let earlier = owners.first(on: parts[part][i].rebuild.storageKey, tensor: position),
-          contents.tensors.indices.contains(earlier)
-        {
-          contents.tensors[position].sharedWith = contents.tensors[earlier].name
-        }
-        contents.requiresGrad.append(parts[part][i].rebuild.requiresGrad)
-      }
+    for (tensor, earlier) in sharing where contents.tensors.indices.contains(earlier) {
+      contents.tensors[tensor].sharedWith = contents.tensors[earlier].name
     }
     return contents
   }

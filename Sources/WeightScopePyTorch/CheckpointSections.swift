@@ -34,20 +34,21 @@ enum CheckpointSections {
   static func assign(_ parts: inout [[CheckpointWalker.FoundTensor]]) -> FileFact? {
     var order: [String] = []
     var counts: [String: Int] = [:]
-    // By index throughout: a `for t in tensors` loop would copy every tensor.
+    // By index throughout: a `for t in tensors` loop would copy every tensor. A tensor stored
+    // directly under a top-level key, or in a collection under a dotted key, is in the main
+    // section whatever the rest decide; the others are counted by key.
     for p in parts.indices {
-      for i in parts[p].indices where hasDot(parts[p][i].section) {
-        parts[p][i].section = ""
-      }
-    }
-    for p in parts.indices {
-      for i in parts[p].indices
-      where !parts[p][i].section.isEmpty && parts[p][i].name != parts[p][i].section {
+      for i in parts[p].indices where !parts[p][i].section.isEmpty {
         let key = parts[p][i].section
+        if hasDot(key) || parts[p][i].name == key {
+          parts[p][i].section = ""
+          continue
+        }
         if counts[key] == nil { order.append(key) }
         counts[key, default: 0] += 1
       }
     }
+    guard !order.isEmpty else { return nil }
     let models = order.filter { !isOptimizer($0) }
     var main = preferred.first { counts[$0] != nil }
     if main == nil {
