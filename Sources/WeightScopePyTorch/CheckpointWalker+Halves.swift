@@ -54,7 +54,8 @@ extension CheckpointWalker {
       main: { () -> ReadError? in
         do throws(ReadError) {
           try first.walk(
-            entries: entries, range: 0..<half, path: WalkPath(), section: "", declared: nil, depth: 0)
+            entries: entries, range: 0..<half, path: WalkPath(), section: "", declared: nil,
+            depth: 0)
           return nil
         } catch {
           return error

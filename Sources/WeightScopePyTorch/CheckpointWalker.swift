@@ -193,7 +193,9 @@ struct CheckpointWalker {
       if slot >= 2, tensors.indices.contains(slot - 2) { return tensors[slot - 2].rebuild }
     }
     do {
-      guard let rebuild = try TensorRebuild(value, in: document, limits: limits, cache: rebuildCache)
+      guard
+        let rebuild = try TensorRebuild(
+          value, in: document, limits: limits, cache: rebuildCache)
       else {
         if cacheable { rebuildSlots[id.index] = 1 }
         return nil

@@ -26,6 +26,22 @@ import WeightScopeModel
     return writer.stop()
   }
 
+  /// `count` entries whose last is the first one's value again, by memo index `memo`.
+  func stateDict(_ count: Int, lastRepeatsFirst memo: UInt8, first: (inout PickleWriter) -> Void)
+    -> [UInt8]
+  {
+    stateDict(count) { writer, i in
+      if i == 0 {
+        first(&writer)
+        writer.bytes += [UInt8(ascii: "q"), memo]  // BINPUT
+        return true
+      }
+      guard i == count - 1 else { return false }
+      writer.bytes += [UInt8(ascii: "h"), memo]  // BINGET
+      return true
+    }
+  }
+
   func records(_ count: Int) -> [String: Int] {
     Dictionary(uniqueKeysWithValues: (0..<count).map { ("\($0)", 16) })
   }
@@ -38,25 +54,18 @@ import WeightScopeModel
     return walker.tensors.map { "\($0.name) \($0.rebuild.shape) \($0.rebuild.offset)" }
   }
 
-  func halves(_ pickle: [UInt8]) throws -> (first: CheckpointWalker, second: [CheckpointWalker.FoundTensor])? {
+  func halves(_ pickle: [UInt8]) throws -> (
+    first: CheckpointWalker, second: [CheckpointWalker.FoundTensor]
+  )? {
     let document = try PickleMachine.run(FileBytes(copying: pickle).reader())
     return try CheckpointWalker.walkInHalves(document, limits: .default)
   }
 
   @Test func largeStateDictIsWalkedInHalvesAsOneWalkWouldBe() throws {
     let count = 5000
-    // The last entry names the first entry's tensor again (tied weights), by memo.
-    let pickle = stateDict(count) { writer, i in
-      if i == 0 {
-        writer.tensor(key: "0", numel: 4, shape: [2, 2], stride: [2, 1])
-        writer.bytes += [UInt8(ascii: "q"), 200]  // BINPUT 200
-        return true
-      }
-      if i == count - 1 {
-        writer.bytes += [UInt8(ascii: "h"), 200]  // BINGET 200
-        return true
-      }
-      return false
+    // The last entry names the first entry's tensor again (tied weights).
+    let pickle = stateDict(count, lastRepeatsFirst: 200) { writer in
+      writer.tensor(key: "0", numel: 4, shape: [2, 2], stride: [2, 1])
     }
     let split = try #require(try halves(pickle))
     let found = (split.first.tensors + split.second).map {
@@ -75,19 +84,10 @@ import WeightScopeModel
   @Test func containerInBothHalvesIsWalkedOnce() throws {
     let count = 5000
     // The first entry is a list holding a tensor; the last entry is that same list.
-    let pickle = stateDict(count) { writer, i in
-      if i == 0 {
-        writer.op("(")
-        writer.tensor(key: "0", numel: 4, shape: [2, 2], stride: [2, 1])
-        writer.op("l")
-        writer.bytes += [UInt8(ascii: "q"), 201]  // BINPUT 201
-        return true
-      }
-      if i == count - 1 {
-        writer.bytes += [UInt8(ascii: "h"), 201]  // BINGET 201
-        return true
-      }
-      return false
+    let pickle = stateDict(count, lastRepeatsFirst: 201) { writer in
+      writer.op("(")
+      writer.tensor(key: "0", numel: 4, shape: [2, 2], stride: [2, 1])
+      writer.op("l")
     }
     #expect(try halves(pickle) == nil)
     let contents = try read(pickle, records: records(count))
@@ -104,7 +104,10 @@ import WeightScopeModel
     let pickle = stateDict(count) { writer, i in
       guard i == bad else { return false }
       writer.tensor(key: "\(i)", numel: 4, shape: [2, 2], stride: [2, 1])
-      let size = [UInt8(ascii: "("), UInt8(ascii: "J"), 2, 0, 0, 0, UInt8(ascii: "J"), 2, 0, 0, 0, UInt8(ascii: "t")]
+      let size = [
+        UInt8(ascii: "("), UInt8(ascii: "J"), 2, 0, 0, 0, UInt8(ascii: "J"), 2, 0, 0, 0,
+        UInt8(ascii: "t"),
+      ]
       if let at = writer.bytes.lastRange(of: size) {
         writer.bytes.replaceSubrange(at, with: [UInt8(ascii: "N")])
       }

@@ -21,7 +21,9 @@ func milliseconds() -> Double {
 }
 
 /// Runs `body`, adding its time under `phase`.
-func timed<T>(_ phase: String, _ times: inout [(String, [Double])], _ body: () throws -> T) rethrows -> T {
+func timed<T>(
+  _ phase: String, _ times: inout [(String, [Double])], _ body: () throws -> T
+) rethrows -> T {
   let start = milliseconds()
   let result = try body()
   let elapsed = milliseconds() - start
