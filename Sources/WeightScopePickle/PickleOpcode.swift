@@ -82,18 +82,7 @@ public enum PickleOpcode: UInt8, Sendable, CaseIterable {
 
 extension PickleOpcode {
   /// Every byte's opcode, or nil: one load instead of the compiler's search over the raw values,
-  /// for the millions of opcodes a large checkpoint runs.
-  /// A machine keeps its own reference, so that the millions of lookups skip the check that
-  /// this static is made.
+  /// for the millions of opcodes a large checkpoint runs. A machine keeps its own reference, so
+  /// that those lookups skip the check that this static is made.
   static let byByte: [PickleOpcode?] = (0...255).map { PickleOpcode(rawValue: UInt8($0)) }
-
-  /// The opcode `byte` is, or nil for a byte that is none.
-  @inlinable public init?(byte: UInt8) {
-    guard let opcode = Self.lookUp(byte) else { return nil }
-    self = opcode
-  }
-
-  @usableFromInline static func lookUp(_ byte: UInt8) -> PickleOpcode? {
-    byByte.withUnsafeBufferPointer { $0[Int(byte)] }
-  }
 }

@@ -77,6 +77,7 @@ public enum CheckpointPickle {
     let failures = Failures()
     let firstCount = counts.first ?? 0
     let tensors = ForkJoin.map(count: count, split: parts.count > 1) { i in
+      // One part, or the two halves `walk` made.
       let found = i < firstCount ? parts[0][i] : parts[1][i - firstCount]
       do throws(ReadError) {
         return try resolve(found, record: records[i])

@@ -78,7 +78,7 @@ enum CheckpointSections {
         }
       }
     }
-    guard !order.isEmpty, order != [main] else { return nil }
+    guard order != [main] else { return nil }
     let parts = order.map { key -> String in
       let count = counts[key] ?? 0
       let size = "\(count) tensors, \(elements[key] ?? 0) elements"
