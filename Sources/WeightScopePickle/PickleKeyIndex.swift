@@ -5,7 +5,7 @@
 /// memory access. Only a dict with a repeated hash goes through the table: open addressing over
 /// a power-of-two table whose slots hold 32 bits of the key's hash beside its position, so keys
 /// are compared only on a matching hash. Strings are hashed with FNV-1a over their bytes.
-struct PickleKeyIndex {
+package struct PickleKeyIndex {
   /// Position + 1 in the low 32 bits (0 is empty), hash fragment in the high 32 bits.
   private var slots: [UInt64] = []
   private(set) var count = 0
@@ -48,7 +48,7 @@ struct PickleKeyIndex {
   }
 
   /// Whether any hash occurs twice: a radix sort of a copy, then one pass.
-  static func hasRepeats(_ hashes: [UInt64]) -> Bool {
+  package static func hasRepeats(_ hashes: [UInt64]) -> Bool {
     if hashes.count < 64 {
       let sorted = hashes.sorted()
       return zip(sorted, sorted.dropFirst()).contains { $0 == $1 }

@@ -18,6 +18,13 @@ public enum CheckpointPickle {
   public static func read(
     _ pickle: ByteReader, storages: (String) -> StorageRecord?, limits: Limits
   ) throws(ReadError) -> CheckpointContents {
+    if let walked = StateDictPickle.read(pickle, limits: limits) {
+      do {
+        return try read(walked, storages: storages)
+      } catch {
+        throw error.within("data.pkl")
+      }
+    }
     let document: PickleDocument
     do {
       document = try PickleMachine.run(pickle, limits: limits)
@@ -50,6 +57,27 @@ public enum CheckpointPickle {
     document: consuming PickleDocument, storages: (String) -> StorageRecord?, limits: Limits
   ) throws(ReadError) -> CheckpointContents {
     let (parts, walked) = try walk(consume document, limits: limits)
+    return try check(parts, walked, storages: storages)
+  }
+
+  /// What ``StateDictPickle`` read, as the machine and the walk would give it; errors carry
+  /// no `data.pkl` context.
+  static func read(_ walked: StateDictPickle.Walked, storages: (String) -> StorageRecord?)
+    throws(ReadError) -> CheckpointContents
+  {
+    var parts = [walked.tensors]
+    var contents = CheckpointContents(facts: [], findings: globalFindings(walked.globals))
+    if let sections = CheckpointSections.assign(&parts) { contents.facts.append(sections) }
+    contents.pickleGlobals = walked.globals
+    contents.pickleEnd = walked.end
+    return try check(parts, contents, storages: storages)
+  }
+
+  /// The walk's tensors checked against their storage records, into `walked`.
+  private static func check(
+    _ parts: [[CheckpointWalker.FoundTensor]], _ walked: CheckpointContents,
+    storages: (String) -> StorageRecord?
+  ) throws(ReadError) -> CheckpointContents {
     var contents = walked
     let counts = parts.map(\.count)
     let count = counts.reduce(0, +)
@@ -76,7 +104,7 @@ public enum CheckpointPickle {
     // failure in tensor order is the one thrown.
     let failures = Failures()
     let firstCount = counts.first ?? 0
-    let tensors = ForkJoin.map(count: count, split: parts.count > 1) { i in
+    let tensors = ForkJoin.map(count: count, split: count >= ForkJoin.worthwhile) { i in
       // One part, or the two halves `walk` made.
       let found = i < firstCount ? parts[0][i] : parts[1][i - firstCount]
       do throws(ReadError) {
@@ -137,7 +165,7 @@ public enum CheckpointPickle {
       walker.facts.append(sections)
     }
     var contents = CheckpointContents(
-      facts: walker.facts, findings: globalFindings(walker.document) + walker.findings)
+      facts: walker.facts, findings: globalFindings(walker.document.globals) + walker.findings)
     contents.modules = walker.modules
     contents.moduleClasses = walker.moduleClasses
     if let root = walker.modules.first {
@@ -148,11 +176,11 @@ public enum CheckpointPickle {
   }
 
   /// A finding for every distinct global that is not on the `torch.save` allowlist.
-  static func globalFindings(_ document: PickleDocument) -> [Finding] {
+  static func globalFindings(_ globals: [PickleGlobalUse]) -> [Finding] {
     var seen: Set<PickleGlobal> = []
     var findings: [Finding] = []
     var scriptClasses: [String] = []
-    for use in document.globals where !seen.contains(use.global) {
+    for use in globals where !seen.contains(use.global) {
       seen.insert(use.global)
       // TorchScript classes are compiled from the archive's `code/`, never imported.
       if use.global.module == "__torch__" || use.global.module.hasPrefix("__torch__.")
@@ -161,7 +189,7 @@ public enum CheckpointPickle {
         scriptClasses.append(use.global.description)
         continue
       }
-      let uses = document.globals.filter { $0.global == use.global }
+      let uses = globals.filter { $0.global == use.global }
       let called = uses.contains(where: \.called)
       let how =
         "\(use.route.rawValue) at \(hex(use.offset))"

@@ -64,6 +64,15 @@ for _ in 0..<runs {
           folder.entry(named: key).map { StorageRecord(key: key, byteCount: $0.uncompressedSize) }
         }, limits: .default)
     }
+    // The same pickle read as a listing reads it: a state dict in one pass where it can be.
+    let listed = try timed("data.pkl as listed", &times) {
+      try CheckpointPickle.read(
+        pickle,
+        storages: { key in
+          folder.entry(named: key).map { StorageRecord(key: key, byteCount: $0.uncompressedSize) }
+        }, limits: .default)
+    }
+    precondition(listed == contents, "the listing's read differs from the machine's")
     var checkpoint = WeightFile(path: path, format: .pytorchZip)
     checkpoint.tensors = contents.tensors
     file = checkpoint
