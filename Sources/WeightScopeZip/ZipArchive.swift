@@ -32,15 +32,23 @@ public struct ZipArchive: Sendable {
     let end = try EndOfCentralDirectory(parsing: reader)
     isZip64 = end.isZip64
     guard end.entryCount <= limits.zipEntries else {
-      throw ReadError(.limitExceeded, at: end.recordOffset, "\(end.entryCount) entries exceed the limit of \(limits.zipEntries)", context: "end of central directory")
+      throw ReadError(
+        .limitExceeded, at: end.recordOffset,
+        "\(end.entryCount) entries exceed the limit of \(limits.zipEntries)",
+        context: "end of central directory")
     }
-    let directoryEnd = try end.directoryOffset.adding(end.directorySize, at: end.recordOffset, "central directory end")
+    let directoryEnd = try end.directoryOffset.adding(
+      end.directorySize, at: end.recordOffset, "central directory end")
     guard end.directoryOffset >= reader.start, directoryEnd <= end.recordOffset else {
-      throw ReadError(.malformed, at: end.recordOffset, "central directory \(hex(end.directoryOffset))..<\(hex(directoryEnd)) is not before the end record at \(hex(end.recordOffset))", context: "end of central directory")
+      throw ReadError(
+        .malformed, at: end.recordOffset,
+        "central directory \(hex(end.directoryOffset))..<\(hex(directoryEnd)) is not before the end record at \(hex(end.recordOffset))",
+        context: "end of central directory")
     }
     directoryOffset = end.directoryOffset
 
-    let directory = try reader.slice(at: end.directoryOffset, count: end.directorySize, "central directory")
+    let directory = try reader.slice(
+      at: end.directoryOffset, count: end.directorySize, "central directory")
     reader.bytes.willNeed(end.directoryOffset..<directoryEnd)
     // Every header takes at least 46 bytes of directory; each parsed one, with its place in
     // the name index, takes about its own size again in heap.
@@ -52,11 +60,17 @@ public struct ZipArchive: Sendable {
     // is not reached.
     if let (later, first) = index.duplicates.first {
       let header = parsed.headers[later]
-      throw ReadError(.malformed, at: header.headerOffset, "duplicate entry name \"\(header.name(in: reader))\" (first at entry \(first))", context: "central directory")
+      throw ReadError(
+        .malformed, at: header.headerOffset,
+        "duplicate entry name \"\(header.name(in: reader))\" (first at entry \(first))",
+        context: "central directory")
     }
     if let failure = parsed.failure { throw failure }
     if !parsed.rest.isAtEnd {
-      throw ReadError(.malformed, at: parsed.rest.position, "\(parsed.rest.remaining) bytes after the \(end.entryCount) entries the end record declares", context: "central directory")
+      throw ReadError(
+        .malformed, at: parsed.rest.position,
+        "\(parsed.rest.remaining) bytes after the \(end.entryCount) entries the end record declares",
+        context: "central directory")
     }
     self.entries = parsed.headers
     self.index = index
@@ -83,7 +97,9 @@ public struct ZipArchive: Sendable {
     // Entry positions by offset: the directory's order when it is already sorted, as
     // writers leave it; otherwise a stable sort of integers, not headers.
     var order = Array(entries.indices)
-    if !entries.indices.dropFirst().allSatisfy({ entries[$0 - 1].localHeaderOffset <= entries[$0].localHeaderOffset }) {
+    if !entries.indices.dropFirst().allSatisfy({
+      entries[$0 - 1].localHeaderOffset <= entries[$0].localHeaderOffset
+    }) {
       order.sort { entries[$0].localHeaderOffset < entries[$1].localHeaderOffset }
     }
     var previousEnd = reader.start
@@ -93,14 +109,20 @@ public struct ZipArchive: Sendable {
       let start = entry.localHeaderOffset
       guard start >= previousEnd else {
         let previousName = previous.map { name(of: entries[$0]) } ?? ""
-        throw ReadError(.malformed, at: start, "entry \"\(name(of: entry))\" overlaps entry \"\(previousName)\"", context: "central directory")
+        throw ReadError(
+          .malformed, at: start, "entry \"\(name(of: entry))\" overlaps entry \"\(previousName)\"",
+          context: "central directory")
       }
       // The local header is at least 30 bytes plus the name; its extra field is not known yet.
-      let minimum = try ZipSize.localFileHeader.adding(entry.nameRange.count, at: entry.headerOffset, "entry size")
+      let minimum = try ZipSize.localFileHeader.adding(
+        entry.nameRange.count, at: entry.headerOffset, "entry size")
       let end = try start.adding(minimum, at: entry.headerOffset, "entry end")
         .adding(entry.compressedSize, at: entry.headerOffset, "entry end")
       guard end <= directoryOffset else {
-        throw ReadError(.malformed, at: entry.headerOffset, "entry \"\(name(of: entry))\" at \(hex(start)) with \(entry.compressedSize) bytes runs past the central directory at \(hex(directoryOffset))", context: "central directory")
+        throw ReadError(
+          .malformed, at: entry.headerOffset,
+          "entry \"\(name(of: entry))\" at \(hex(start)) with \(entry.compressedSize) bytes runs past the central directory at \(hex(directoryOffset))",
+          context: "central directory")
       }
       previousEnd = end
       previous = position
@@ -120,7 +142,9 @@ public struct ZipArchive: Sendable {
       // ASCII bytes compare as characters do, except a CR that a following LF joins.
       let asciiPrefix = isASCII(wanted) && wanted.last != UInt8(ascii: "\r")
       return entries.contains { entry in
-        guard asciiPrefix, entry.nameIsASCII else { return name(of: entry).hasPrefix(String(decoding: wanted, as: UTF8.self)) }
+        guard asciiPrefix, entry.nameIsASCII else {
+          return name(of: entry).hasPrefix(String(decoding: wanted, as: UTF8.self))
+        }
         let bytes = entry.nameBytes(in: reader)
         return bytes.count >= wanted.count
           && ZipNameIndex.equal(UnsafeRawBufferPointer(rebasing: bytes[..<wanted.count]), wanted)
@@ -205,7 +229,8 @@ public struct ZipArchive: Sendable {
   /// The file range of an entry's (possibly compressed) data, after reading its local header and
   /// checking it against the central directory.
   public func dataRange(of entry: CentralDirectoryHeader) throws(ReadError) -> Range<Int> {
-    var local = try reader.slice(at: entry.localHeaderOffset, count: reader.end - entry.localHeaderOffset, "local header")
+    var local = try reader.slice(
+      at: entry.localHeaderOffset, count: reader.end - entry.localHeaderOffset, "local header")
     let header: LocalFileHeader
     do {
       header = try LocalFileHeader(parsing: &local)
@@ -213,24 +238,36 @@ public struct ZipArchive: Sendable {
       throw error.within("local header of \(name(of: entry))")
     }
     func mismatch(_ what: String) -> ReadError {
-      ReadError(.malformed, at: header.offset, "\(what) disagrees with the central directory", context: "local header of \(name(of: entry))")
+      ReadError(
+        .malformed, at: header.offset, "\(what) disagrees with the central directory",
+        context: "local header of \(name(of: entry))")
     }
     let localName = UnsafeRawBufferPointer(rebasing: reader.bytes.buffer[header.nameRange])
-    guard ZipNameIndex.equal(localName, entry.nameBytes(in: reader)) else { throw mismatch("name \(printable(localName, limit: 40))") }
-    guard ZipMethod(header.method) == entry.method else { throw mismatch("compression method \(header.method)") }
+    guard ZipNameIndex.equal(localName, entry.nameBytes(in: reader)) else {
+      throw mismatch("name \(printable(localName, limit: 40))")
+    }
+    guard ZipMethod(header.method) == entry.method else {
+      throw mismatch("compression method \(header.method)")
+    }
     if !header.hasDataDescriptor {
       // Sizes of 0xffffffff defer to a zip64 extra field; anything else must agree.
       if header.compressedSize != 0xffff_ffff, Int(header.compressedSize) != entry.compressedSize {
         throw mismatch("compressed size \(header.compressedSize)")
       }
-      if header.uncompressedSize != 0xffff_ffff, Int(header.uncompressedSize) != entry.uncompressedSize {
+      if header.uncompressedSize != 0xffff_ffff,
+        Int(header.uncompressedSize) != entry.uncompressedSize
+      {
         throw mismatch("uncompressed size \(header.uncompressedSize)")
       }
       if header.crc32 != entry.crc32 { throw mismatch("crc-32 \(hex(Int(header.crc32)))") }
     }
-    let end = try header.dataOffset.adding(entry.compressedSize, at: header.offset, "entry data end")
+    let end = try header.dataOffset.adding(
+      entry.compressedSize, at: header.offset, "entry data end")
     guard end <= directoryOffset else {
-      throw ReadError(.malformed, at: header.dataOffset, "data of \(entry.compressedSize) bytes runs into the central directory", context: "local header of \(name(of: entry))")
+      throw ReadError(
+        .malformed, at: header.dataOffset,
+        "data of \(entry.compressedSize) bytes runs into the central directory",
+        context: "local header of \(name(of: entry))")
     }
     return header.dataOffset..<end
   }
@@ -238,23 +275,33 @@ public struct ZipArchive: Sendable {
   /// The uncompressed bytes of an entry: a no-copy slice when stored, inflated (up to
   /// `limits.inflatedBytes`) when deflated. Offsets in errors about inflated data are offsets
   /// in the entry.
-  public func contents(of entry: CentralDirectoryHeader, limits: Limits = .default) throws(ReadError) -> ByteReader {
+  public func contents(of entry: CentralDirectoryHeader, limits: Limits = .default)
+    throws(ReadError) -> ByteReader
+  {
     guard !entry.isEncrypted else {
-      throw ReadError(.unsupported, at: entry.headerOffset, "entry is encrypted", context: name(of: entry))
+      throw ReadError(
+        .unsupported, at: entry.headerOffset, "entry is encrypted", context: name(of: entry))
     }
     let range = try dataRange(of: entry)
     switch entry.method {
     case .stored:
       guard entry.compressedSize == entry.uncompressedSize else {
-        throw ReadError(.malformed, at: entry.headerOffset, "stored entry has compressed size \(entry.compressedSize) but uncompressed size \(entry.uncompressedSize)", context: name(of: entry))
+        throw ReadError(
+          .malformed, at: entry.headerOffset,
+          "stored entry has compressed size \(entry.compressedSize) but uncompressed size \(entry.uncompressedSize)",
+          context: name(of: entry))
       }
       return try reader.slice(at: range.lowerBound, count: range.count, name(of: entry))
     case .deflated:
       let compressed = try reader.slice(at: range.lowerBound, count: range.count, name(of: entry))
-      let bytes = try Inflate.inflate(compressed, expected: entry.uncompressedSize, limit: limits.inflatedBytes, label: name(of: entry))
+      let bytes = try Inflate.inflate(
+        compressed, expected: entry.uncompressedSize, limit: limits.inflatedBytes,
+        label: name(of: entry))
       return bytes.reader()
     case .other(let raw):
-      throw ReadError(.unsupported, at: entry.headerOffset, "compression method \(raw) is not supported", context: name(of: entry))
+      throw ReadError(
+        .unsupported, at: entry.headerOffset, "compression method \(raw) is not supported",
+        context: name(of: entry))
     }
   }
 
@@ -262,7 +309,10 @@ public struct ZipArchive: Sendable {
   public func verifyCRC(of entry: CentralDirectoryHeader, data: ByteReader) throws(ReadError) {
     let actual = try CRC32.checksum(data)
     guard actual == entry.crc32 else {
-      throw ReadError(.checksum, at: entry.headerOffset, "CRC-32 is \(hex(Int(actual))) but the central directory says \(hex(Int(entry.crc32)))", context: name(of: entry))
+      throw ReadError(
+        .checksum, at: entry.headerOffset,
+        "CRC-32 is \(hex(Int(actual))) but the central directory says \(hex(Int(entry.crc32)))",
+        context: name(of: entry))
     }
   }
 }
