@@ -22,15 +22,22 @@ public enum PyTorchZipReader {
   ///
   /// - Throws: ``ReadError`` for a broken archive, a missing or corrupt `data.pkl`, or a
   ///   pickle that does not describe tensors consistently with its storage records.
-  public static func read(_ bytes: FileBytes, path: String, limits: Limits) throws(ReadError) -> WeightFile {
+  public static func read(_ bytes: FileBytes, path: String, limits: Limits) throws(ReadError)
+    -> WeightFile
+  {
     try readKeepingReads(bytes, path: path, limits: limits).file
   }
 
   /// ``read(_:path:limits:)``, also returning the archive and what running `data.pkl` recorded.
-  public static func readKeepingReads(_ bytes: FileBytes, path: String, limits: Limits) throws(ReadError) -> (file: WeightFile, reads: Reads) {
+  public static func readKeepingReads(_ bytes: FileBytes, path: String, limits: Limits)
+    throws(ReadError) -> (file: WeightFile, reads: Reads)
+  {
     let zip = try ZipArchive(bytes.reader(), limits: limits)
     guard let pickleEntry = zip.entry(relative: "data.pkl") else {
-      throw ReadError(.unsupported, at: zip.directoryOffset, "a zip archive without \(zip.topFolder.isEmpty ? "" : zip.topFolder + "/")data.pkl: not a PyTorch checkpoint", context: "zip archive")
+      throw ReadError(
+        .unsupported, at: zip.directoryOffset,
+        "a zip archive without \(zip.topFolder.isEmpty ? "" : zip.topFolder + "/")data.pkl: not a PyTorch checkpoint",
+        context: "zip archive")
     }
     // Running the pickle and naming its tensors takes about twelve bytes of heap per pickle
     // byte (a size the archive has checked to lie inside the file).
@@ -44,21 +51,32 @@ public enum PyTorchZipReader {
     let pickle = try zip.contents(of: pickleEntry, limits: limits)
     try zip.verifyCRC(of: pickleEntry, data: pickle)
 
-    let isTorchScript = zip.entry(relative: "constants.pkl") != nil
+    let isTorchScript =
+      zip.entry(relative: "constants.pkl") != nil
       || zip.containsEntry(withPrefix: zip.topFolder + "/code/")
     let dataFolder = zip.folder(zip.topFolder.isEmpty ? "data/" : zip.topFolder + "/data/")
-    var contents = try CheckpointPickle.read(pickle, storages: { key in
-      guard let record = dataFolder.entry(named: key) else { return nil }
-      return StorageRecord(key: key, byteCount: record.uncompressedSize)
-    }, limits: limits)
+    var contents = try CheckpointPickle.read(
+      pickle,
+      storages: { key in
+        guard let record = dataFolder.entry(named: key) else { return nil }
+        return StorageRecord(key: key, byteCount: record.uncompressedSize)
+      }, limits: limits)
 
     var scriptFindings: [Finding] = []
     if isTorchScript {
       scriptFindings = TorchScriptModules.complete(&contents, zip: zip, limits: limits)
     }
 
-    var facts = [FileFact("archive", "\(zip.entries.count) entries in folder \"\(zip.topFolder)\"\(zip.isZip64 ? ", zip64" : "")")]
-    for (name, key) in [("version", "format version"), (".data/version", "format version"), ("byteorder", "byte order")] {
+    var facts = [
+      FileFact(
+        "archive",
+        "\(zip.entries.count) entries in folder \"\(zip.topFolder)\"\(zip.isZip64 ? ", zip64" : "")"
+      )
+    ]
+    for (name, key) in [
+      ("version", "format version"), (".data/version", "format version"),
+      ("byteorder", "byte order"),
+    ] {
       guard let entry = zip.entry(relative: name), entry.uncompressedSize <= 64,
         !facts.contains(where: { $0.key == key }),
         let value = try? smallText(zip, entry, limits)
@@ -70,11 +88,16 @@ public enum PyTorchZipReader {
     file.facts = facts + contents.facts
     file.findings = contents.findings + scriptFindings
     file.modules = contents.modules
-    return (file, Reads(archive: zip, pickleGlobals: contents.pickleGlobals, pickleEnd: contents.pickleEnd))
+    return (
+      file,
+      Reads(archive: zip, pickleGlobals: contents.pickleGlobals, pickleEnd: contents.pickleEnd)
+    )
   }
 
   /// The trimmed text of a small entry (`version`, `byteorder`).
-  private static func smallText(_ zip: ZipArchive, _ entry: CentralDirectoryHeader, _ limits: Limits) throws(ReadError) -> String {
+  private static func smallText(
+    _ zip: ZipArchive, _ entry: CentralDirectoryHeader, _ limits: Limits
+  ) throws(ReadError) -> String {
     var data = try zip.contents(of: entry, limits: limits)
     let text = try data.readString(data.remaining)
     return String(text.filter { !$0.isWhitespace })
