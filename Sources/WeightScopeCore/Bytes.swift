@@ -28,3 +28,16 @@ public func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
   }
   return high & 0x8080_8080_8080_8080 == 0
 }
+
+/// The number a canonical decimal spells (`0`, `17`; not `017`, `+1` or `1e3`) of at most
+/// nine digits: how `torch.save` names its storage records.
+public func canonicalDecimal(_ bytes: UnsafeRawBufferPointer) -> Int? {
+  guard let first = bytes.first, bytes.count <= 9, first != UInt8(ascii: "0") || bytes.count == 1
+  else { return nil }
+  var number = 0
+  for byte in bytes {
+    guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+    number = number * 10 + Int(byte - UInt8(ascii: "0"))
+  }
+  return number
+}

@@ -25,6 +25,8 @@ public enum CheckpointPickle {
         throw error.within("data.pkl")
       }
     }
+    let (heap, tooMuch) = pickle.remaining.multipliedReportingOverflow(by: machineHeapPerByte)
+    HeapReserve.expect(bytes: tooMuch ? .max : heap)
     let document: PickleDocument
     do {
       document = try PickleMachine.run(pickle, limits: limits)
@@ -33,6 +35,13 @@ public enum CheckpointPickle {
     }
     return try read(run: consume document, storages: storages, limits: limits)
   }
+
+  /// Bytes of heap per pickle byte that naming a state dict's tensors in one pass takes
+  /// (``StateDictPickle``), for a reader to reserve before it starts (``HeapReserve``).
+  public static let onePassHeapPerByte = 6
+  /// What running the machine and walking its document takes beyond that, reserved when the
+  /// one pass cannot read the pickle.
+  static let machineHeapPerByte = 6
 
   /// ``read(_:storages:limits:)`` for a `data.pkl` that ``PickleMachine`` has already run.
   ///
@@ -65,12 +74,10 @@ public enum CheckpointPickle {
   static func read(_ walked: StateDictPickle.Walked, storages: (String) -> StorageRecord?)
     throws(ReadError) -> CheckpointContents
   {
-    var parts = [walked.tensors]
     var contents = CheckpointContents(facts: [], findings: globalFindings(walked.globals))
-    if let sections = CheckpointSections.assign(&parts) { contents.facts.append(sections) }
     contents.pickleGlobals = walked.globals
     contents.pickleEnd = walked.end
-    return try check(parts, contents, storages: storages)
+    return try check([walked.tensors], contents, storages: storages)
   }
 
   /// The walk's tensors checked against their storage records, into `walked`.
@@ -105,14 +112,13 @@ public enum CheckpointPickle {
     let failures = Failures()
     let firstCount = counts.first ?? 0
     let tensors = ForkJoin.map(count: count, split: count >= ForkJoin.worthwhile) { i in
-      // One part, or the two halves `walk` made.
-      let found = i < firstCount ? parts[0][i] : parts[1][i - firstCount]
+      // One part, or the two halves `walk` made; each tensor read in place, not copied.
+      let (part, index) = i < firstCount ? (0, i) : (1, i - firstCount)
       do throws(ReadError) {
-        return try resolve(found, record: records[i])
+        return try resolve(parts[part][index], record: records[i])
       } catch {
         failures.record(error, at: i, of: count)
-        return TensorInfo(
-          name: found.name, shape: [], dtype: found.rebuild.dtype, elements: 0, bytes: 0)
+        return TensorInfo(name: "", shape: [], dtype: .uint8, elements: 0, bytes: 0)
       }
     }
     if let failure = failures.first { throw failure }
@@ -225,7 +231,14 @@ public enum CheckpointPickle {
   static func resolve(_ found: CheckpointWalker.FoundTensor, record: StorageRecord?)
     throws(ReadError) -> TensorInfo
   {
-    let rebuild = found.rebuild
+    try resolve(found, found.rebuild, record: record)
+  }
+
+  /// ``resolve(_:record:)`` with the rebuild passed apart, so that it is read in place
+  /// rather than copied, with a reference count taken for each of its arrays.
+  private static func resolve(
+    _ found: CheckpointWalker.FoundTensor, _ rebuild: TensorRebuild, record: StorageRecord?
+  ) throws(ReadError) -> TensorInfo {
     do throws(ReadError) {
       guard let record else {
         throw ReadError(

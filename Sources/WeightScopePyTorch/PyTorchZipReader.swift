@@ -39,9 +39,11 @@ public enum PyTorchZipReader {
         "a zip archive without \(zip.topFolder.isEmpty ? "" : zip.topFolder + "/")data.pkl: not a PyTorch checkpoint",
         context: "zip archive")
     }
-    // Running the pickle and naming its tensors takes about twelve bytes of heap per pickle
-    // byte (a size the archive has checked to lie inside the file).
-    let (heap, tooMuch) = pickleEntry.compressedSize.multipliedReportingOverflow(by: 12)
+    // Naming a state dict's tensors in one pass takes about six bytes of heap per pickle
+    // byte (a size the archive has checked to lie inside the file); the machine's document,
+    // when that pass cannot be used, as much again (``CheckpointPickle`` reserves it then).
+    let (heap, tooMuch) = pickleEntry.compressedSize.multipliedReportingOverflow(
+      by: CheckpointPickle.onePassHeapPerByte)
     HeapReserve.expect(bytes: tooMuch ? .max : heap)
     // The local header and the pickle, in one read on a cold cache (the header's name and
     // extra field are short; a few KiB more covers them).

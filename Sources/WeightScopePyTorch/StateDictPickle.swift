@@ -12,8 +12,11 @@ import WeightScopePickle
 /// is not ASCII text, a repeated key, a malformed call, a limit reached) gives nil, and the
 /// whole machine runs instead, errors and all. It never throws.
 enum StateDictPickle {
-  /// What a state-dict pickle names: its tensors, in pickle order with their sections still
-  /// their keys, every global it referenced, and the offset just past its STOP.
+  /// What a state-dict pickle names: its tensors, in pickle order, every global it
+  /// referenced, and the offset just past its STOP.
+  ///
+  /// Every tensor is directly under a top-level key, so all are in the main section `""`, as
+  /// ``CheckpointSections`` decides for such a tensor, and there is no `sections` fact.
   struct Walked {
     var tensors: [CheckpointWalker.FoundTensor]
     var globals: [PickleGlobalUse]
@@ -96,12 +99,12 @@ enum StateDictPickle {
       self.base = base
       self.limits = limits
       // A `torch.save` pickle memoizes about one value per ten bytes and names a tensor per
-      // hundred; room from the pickle's own size, capped.
+      // hundred (fewer with longer names); room from the pickle's own size, capped.
       let size = min(bytes.count, 1 << 26)
       memo = Buffer(capacity: size / 10)
-      tensors.reserveCapacity(size / 100)
-      keyHashes.reserveCapacity(size / 100)
-      rebuilds.reserveCapacity(size / 100)
+      tensors.reserveCapacity(size / 80)
+      keyHashes.reserveCapacity(size / 80)
+      rebuilds.reserveCapacity(size / 80)
     }
 
     mutating func run() -> Walked? {
@@ -352,7 +355,7 @@ enum StateDictPickle {
         let key = string(Int(offset), Int(count))
         tensors.append(
           CheckpointWalker.FoundTensor(
-            name: key.isEmpty ? "tensor" : key, rebuild: rebuilds[Int(index)], section: key,
+            name: key.isEmpty ? "tensor" : key, rebuild: rebuilds[Int(index)], section: "",
             declaredParameter: nil))
         i += 2
       }

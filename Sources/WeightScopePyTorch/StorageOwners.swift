@@ -1,3 +1,5 @@
+import WeightScopeCore
+
 /// The first tensor seen on each storage record, to mark later ones as sharing it (tied weights).
 ///
 /// `torch.save` names storages `0`, `1`, `2`, ...: such keys index an array, which a hundred
@@ -29,15 +31,6 @@ struct StorageOwners {
   /// The value of a canonical decimal key (`0`, `17`; not `017` or `+1`) of up to 9 digits.
   private static func number(_ key: String) -> Int? {
     var key = key
-    return key.withUTF8 { bytes -> Int? in
-      guard let first = bytes.first, bytes.count <= 9, first != UInt8(ascii: "0") || bytes.count == 1
-      else { return nil }
-      var value = 0
-      for byte in bytes {
-        guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-        value = value * 10 + Int(byte - UInt8(ascii: "0"))
-      }
-      return value
-    }
+    return key.withUTF8 { canonicalDecimal(UnsafeRawBufferPointer($0)) }
   }
 }

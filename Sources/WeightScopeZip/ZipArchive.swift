@@ -172,14 +172,20 @@ public struct ZipArchive: Sendable {
   ///
   /// Writers store records in the order a pickle names them (`data/0`, `data/1`, ...), so a
   /// lookup first compares the few entries after the one found last, reading the directory in
-  /// order; only a lookup that misses builds (once) and probes an index of the folder. Not
-  /// for use from several threads at once.
+  /// order. A lookup that misses goes to a table built once: `torch.save` writes its records
+  /// sorted as text (`0`, `1`, `10`, `100`, ...) while the pickle names them in numeric order,
+  /// so decimal names are found in an array indexed by their number, and any other name in an
+  /// index of the folder. Not for use from several threads at once.
   public final class Folder {
     private let archive: ZipArchive
     private let prefix: String
     /// The prefix's bytes, when the prefix and every name are ASCII (nil otherwise).
     private let prefixBytes: [UInt8]?
     private var index: ZipNameIndex?
+    /// Entry index + 1 of the first entry named `prefix` + each canonical decimal below
+    /// `entries.count` (no sign, no leading zero), 0 where there is none; built on the first
+    /// miss when the prefix and every name are ASCII.
+    private var decimal: [Int32]?
     /// The entry the last lookup found.
     private var last = -1
     /// How many entries after the last one found a lookup compares before the index.
@@ -197,6 +203,8 @@ public struct ZipArchive: Sendable {
     public func entry(named name: String) -> CentralDirectoryHeader? {
       let entries = archive.entries
       if let prefixBytes {
+        // Once the table is made, it answers every decimal name.
+        if let table = decimal, let found = lookUp(name, in: table) { return found }
         // The few entries after the last one found (other records may sit in between).
         let window = (last + 1)..<min(last + 1 + Self.window, entries.count)
         var name = name
@@ -217,6 +225,11 @@ public struct ZipArchive: Sendable {
           last = hit
           return entries[hit]
         }
+        if decimal == nil {
+          let table = decimalTable(prefixBytes)
+          decimal = table
+          if let found = lookUp(name, in: table) { return found }
+        }
       }
       let index = index ?? ZipNameIndex(entries, reader: archive.reader, prefix: prefix)
       self.index = index
@@ -224,6 +237,39 @@ public struct ZipArchive: Sendable {
       last = found
       return entries[found]
     }
+
+    /// The answer `table` gives for `name`: nil when `name` is not a decimal it covers,
+    /// `.some(nil)` when there is no such entry.
+    private func lookUp(_ name: String, in table: [Int32]) -> CentralDirectoryHeader?? {
+      var query = name
+      guard let number = query.withUTF8({ canonicalDecimal(UnsafeRawBufferPointer($0)) }),
+        number < table.count
+      else { return nil }
+      guard table[number] > 0 else { return .some(nil) }
+      last = Int(table[number]) - 1
+      return .some(archive.entries[last])
+    }
+
+    /// ``decimal``, for an ASCII prefix: one pass over the directory in order. A directory of
+    /// more than 2^31 entries is beyond any limit; it is given no table.
+    private func decimalTable(_ prefix: [UInt8]) -> [Int32] {
+      let entries = archive.entries
+      guard entries.count < Int32.max else { return [] }
+      var table = [Int32](repeating: 0, count: entries.count)
+      prefix.withUnsafeBytes { head in
+        for i in entries.indices {
+          let bytes = entries[i].nameBytes(in: archive.reader)
+          guard bytes.count > head.count,
+            ZipNameIndex.equal(UnsafeRawBufferPointer(rebasing: bytes[..<head.count]), head),
+            let number = canonicalDecimal(UnsafeRawBufferPointer(rebasing: bytes[head.count...])),
+            number < table.count, table[number] == 0
+          else { continue }
+          table[number] = Int32(i + 1)
+        }
+      }
+      return table
+    }
+
   }
 
   /// The file range of an entry's (possibly compressed) data, after reading its local header and

@@ -13,6 +13,47 @@ private func open(_ name: String) throws -> ZipArchive {
   try ZipArchive(try fixture(name).reader())
 }
 
+/// A zip of stored (uncompressed) entries, each holding its own name, written in the order
+/// given.
+private func storedZip(_ names: [String]) -> FileBytes {
+  var bytes: [UInt8] = []
+  var directory: [UInt8] = []
+  func put<T: FixedWidthInteger>(_ value: T, _ into: inout [UInt8]) {
+    withUnsafeBytes(of: value.littleEndian) { into += $0 }
+  }
+  for name in names {
+    let data = Array(name.utf8)
+    let crc = (try? CRC32.checksum(FileBytes(copying: data).reader())) ?? 0
+    let offset = UInt32(bytes.count)
+    for into in [0, 1] {
+      var header: [UInt8] = []
+      put(UInt32(into == 0 ? 0x0403_4b50 : 0x0201_4b50), &header)
+      if into == 1 { put(UInt16(20), &header) }  // Made by.
+      for field: UInt16 in [20, 0, 0, 0, 0] { put(field, &header) }  // Version ... date.
+      put(crc, &header)
+      put(UInt32(data.count), &header)
+      put(UInt32(data.count), &header)
+      put(UInt16(data.count), &header)  // Name length.
+      put(UInt16(0), &header)  // Extra length.
+      if into == 1 {
+        for field: UInt16 in [0, 0, 0] { put(field, &header) }  // Comment, disk, attributes.
+        put(UInt32(0), &header)
+        put(offset, &header)
+      }
+      header += data
+      if into == 0 { bytes += header + data } else { directory += header }
+    }
+  }
+  let directoryOffset = UInt32(bytes.count)
+  bytes += directory
+  put(UInt32(0x0605_4b50), &bytes)
+  for field: UInt16 in [0, 0, UInt16(names.count), UInt16(names.count)] { put(field, &bytes) }
+  put(UInt32(directory.count), &bytes)
+  put(directoryOffset, &bytes)
+  put(UInt16(0), &bytes)
+  return FileBytes(copying: bytes)
+}
+
 @Suite struct ZipArchiveTests {
   @Test func readsStoredEntriesAndTheTopFolder() throws {
     let zip = try open("stored.zip")
@@ -110,6 +151,22 @@ private func open(_ name: String) throws -> ZipArchive {
     #expect(zip.folder("model/data/").entry(named: "0\u{301}") == nil)
     #expect(zip.containsEntry(withPrefix: "model/da"))
     #expect(!zip.containsEntry(withPrefix: "model/code/"))
+  }
+
+  /// Records as `torch.save` writes them, sorted as text, looked up in numeric order and
+  /// every other way: a folder finds exactly what the whole archive finds.
+  @Test func folderFindsDecimalNamesAsTheArchiveDoes() throws {
+    let keys = (0..<40).map(String.init).sorted() + ["050", "x", "7a", "-1", "123456789"]
+    let zip = try ZipArchive(storedZip(["m/data.pkl"] + keys.map { "m/data/" + $0 }).reader())
+    let data = zip.folder("m/data/")
+    let queries =
+      (0..<45).map(String.init) + (0..<40).reversed().map(String.init)
+      + ["050", "50", "x", "7a", "-1", "+1", "", "0\u{301}", "123456789", "0123", "1234567890"]
+    for query in queries {
+      #expect(data.entry(named: query) == zip.entry(named: "m/data/" + query), "\(query)")
+    }
+    #expect(data.entry(named: "39")?.uncompressedSize == "m/data/39".utf8.count)
+    #expect(zip.folder("m/").entry(named: "data/5") == zip.entry(named: "m/data/5"))
   }
 
   /// The bitwise definition of zip's CRC-32.
