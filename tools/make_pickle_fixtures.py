@@ -2,7 +2,8 @@
 """Writes the pickle and PyTorch checkpoint fixtures used by the Swift tests.
 
 Run once with a Python that has torch (the fixtures are committed):
-    /work/main/.venv-tools/bin/python tools/make_pickle_fixtures.py
+    /work/main/.venv-tools/bin/python tools/make_pickle_fixtures.py [NAME...]
+With names, only those checkpoint fixtures are written, and no pickle fixtures.
 
 Checkpoint fixtures: `NAME.data.pkl` is the data.pkl of a tiny torch.save archive;
 `NAME.expected.json` lists its tensors (name, shape, stride, offset, dtype, storage key,
@@ -15,6 +16,7 @@ import io
 import json
 import os
 import pickle
+import sys
 import zipfile
 from collections import OrderedDict
 
@@ -134,7 +136,12 @@ def tensor_rows(obj, prefix="", section=""):
     return rows
 
 
+ONLY = set(sys.argv[1:])
+
+
 def save_checkpoint(name, obj, **kwargs):
+    if ONLY and name not in ONLY:
+        return
     os.makedirs(TORCH_DIR, exist_ok=True)
     path = os.path.join(TORCH_DIR, name + ".pt")
     torch.save(obj, path, **kwargs)
@@ -216,7 +223,22 @@ def write_checkpoints():
     # A whole pickled module (torch.save(model)), which names classes outside the allowlist.
     save_checkpoint("module", nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3)))
 
+    # A state dict of three batches of items (torch.save writes SETITEMS every 1000), for the
+    # reader that takes the pickle in two parts: the second part recalls the rebuild function,
+    # `storage`, a storage class and storage keys memoized in the first (views of a first-part
+    # tensor, a half-precision layer on both sides), and names a storage class (Long, the
+    # BatchNorm step counters) first seen in it.
+    layers = [nn.Linear(1, 1) for _ in range(1200)]
+    layers[7].half()
+    layers[1100].half()
+    many = nn.Sequential(*layers, nn.BatchNorm1d(2), nn.BatchNorm1d(2)).state_dict()
+    base = many["0.weight"]
+    many["tail.row"] = base[0]
+    many["tail.same"] = many["3.bias"].view(1)
+    save_checkpoint("many", many)
+
 
 if __name__ == "__main__":
-    write_pickles()
+    if not ONLY:
+        write_pickles()
     write_checkpoints()

@@ -8,7 +8,7 @@ import WeightScopePickle
 /// a tensor reached under two names is listed under both (tied weights). Depth is bounded by
 /// ``Limits/objectDepth``.
 struct CheckpointWalker {
-  struct FoundTensor {
+  struct FoundTensor: Equatable {
     var name: String
     var rebuild: TensorRebuild
     var section: String

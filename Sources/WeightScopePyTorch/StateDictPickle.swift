@@ -17,7 +17,7 @@ enum StateDictPickle {
   ///
   /// Every tensor is directly under a top-level key, so all are in the main section `""`, as
   /// ``CheckpointSections`` decides for such a tensor, and there is no `sections` fact.
-  struct Walked {
+  struct Walked: Equatable {
     var tensors: [CheckpointWalker.FoundTensor]
     var globals: [PickleGlobalUse]
     var end: Int
@@ -30,14 +30,13 @@ enum StateDictPickle {
       let bytes = try? reader.peekBytes(at: reader.position, count: reader.remaining)
     else { return nil }
     return withExtendedLifetime(reader) {
-      var machine = Machine(bytes: bytes, base: reader.position, limits: limits)
-      return machine.run()
+      readInParts(bytes, base: reader.position, limits: limits).walked
     }
   }
 
   /// A value on the stack or in the memo: scalars as they are, text and tuples as ranges,
   /// the root collection by role, any other collection as an opaque mark.
-  fileprivate enum Value {
+  enum Value {
     case none
     case bool(Bool)
     case int(Int64)
@@ -60,10 +59,46 @@ enum StateDictPickle {
     /// the walk never reads.
     case dict
     case object
+    /// For a machine that starts partway through a pickle: the value memoized at this index
+    /// before its start, checked when the parts are joined.
+    case external(Int32)
   }
 
-  fileprivate struct Machine: ~Copyable {
+  /// A key the root took: its text, and the rebuild it names.
+  struct Entry {
+    var keyOffset: Int32
+    var keyCount: Int32
+    var rebuild: Int32
+  }
+
+  /// What a machine that starts partway through a pickle took on trust from the part before:
+  /// the memo index it recalled, and what the value there must be.
+  struct Deferred {
+    enum Use {
+      /// The callable of a rebuild call: `_rebuild_tensor_v2`.
+      case rebuildCall
+      /// The callable of a call that is not a rebuild: anything else.
+      case otherCall
+      /// A persistent id's tag: the text `storage`.
+      case storageTag
+      /// The storage class of `rebuilds[rebuild]`, which gives its dtype.
+      case storageType
+      /// The storage key of `rebuilds[rebuild]`: text or an integer.
+      case storageKey
+    }
+
+    var memoIndex: Int
+    var use: Use
+    var rebuild: Int
+  }
+
+  /// How a machine's run ended.
+  enum Finish { case stopped, paused, unfollowed }
+
+  struct Machine: ~Copyable {
     let bytes: UnsafeRawBufferPointer
+    /// `bytes.count`.
+    let end: Int
     /// Offset of `bytes` in the file.
     let base: Int
     let limits: Limits
@@ -75,6 +110,18 @@ enum StateDictPickle {
     var marks = Buffer<Int>(capacity: 16)
     /// The memo, dense: what every pickler writes.
     var memo: Buffer<Value>
+    /// The memo index of `memo[0]`: 0, except for a machine that starts partway through a
+    /// pickle, which learns it from its first memo put (nil until then). Indices below it
+    /// are recalled as ``Value/external(_:)``.
+    var memoBase: Int?
+    /// Whether this machine starts partway through the pickle, after a batch of the root's
+    /// items, with the root alone on the stack.
+    let startsPartway: Bool
+    /// What a machine that starts partway took on trust.
+    var deferred: [Deferred] = []
+    /// The memo index last taken on trust as a call's callable (rebuild or other) and as the
+    /// `storage` tag: a check that only repeats one already recorded is not recorded again.
+    var lastTaken = (rebuildCall: -1, otherCall: -1, storageTag: -1)
     /// The items of the tuples made since the root last took a batch, one after another.
     var items = Buffer<Value>(capacity: 1024)
     var globals: [PickleGlobalUse] = []
@@ -83,8 +130,12 @@ enum StateDictPickle {
     var isDictCall: [Bool] = []
     var storageTypes: [DType??] = []
     var rebuilds: [TensorRebuild] = []
-    var tensors: [CheckpointWalker.FoundTensor] = []
+    var entries: [Entry] = []
     var hasRoot = false
+    /// Whether the root is a dict-making call (`OrderedDict()`) rather than a dict; for a
+    /// machine that starts partway, whether BUILD set the root's state, which only such a
+    /// root takes.
+    var rootIsObject = false
     /// The hash of each of the root's keys: a repeated hash (a repeated key, or very rarely
     /// two keys that collide) leaves the pickle to the machine, which keeps Python's order for
     /// repeated keys. Keys must be ASCII, where bytes and text compare alike.
@@ -94,35 +145,60 @@ enum StateDictPickle {
     /// The last size and stride read, shared by the next tensor that has the same.
     var recent: [[Int]] = [[], []]
 
-    init(bytes: UnsafeRawBufferPointer, base: Int, limits: Limits) {
+    /// A machine for the pickle in `bytes`, from its start, or from `start` (after a batch of
+    /// the root's items) when given; its buffers are sized for the bytes up to `sizedTo`
+    /// (the end unless given), and grow if it reads on.
+    init(
+      bytes: UnsafeRawBufferPointer, base: Int, limits: Limits, from start: Int? = nil,
+      sizedTo sizedEnd: Int? = nil
+    ) {
       self.bytes = bytes
+      end = bytes.count
       self.base = base
       self.limits = limits
+      startsPartway = start != nil
+      position = start ?? 0
+      memoBase = start == nil ? 0 : nil
       // A `torch.save` pickle memoizes about one value per ten bytes and names a tensor per
       // hundred (fewer with longer names); room from the pickle's own size, capped.
-      let size = min(bytes.count, 1 << 26)
+      let size = min(max(0, min(sizedEnd ?? bytes.count, bytes.count) - position), 1 << 26)
       memo = Buffer(capacity: size / 10)
-      tensors.reserveCapacity(size / 80)
+      entries.reserveCapacity(size / 80)
       keyHashes.reserveCapacity(size / 80)
       rebuilds.reserveCapacity(size / 80)
+      if start != nil {
+        hasRoot = true
+        stack.append(.root(isObject: true))
+      }
     }
 
-    mutating func run() -> Walked? {
-      while position < bytes.count {
+    /// Runs to STOP; or pauses at `pause` when an opcode ends there with the root alone on
+    /// the stack, ready to go on.
+    mutating func run(pausingAt pause: Int = -1) -> Finish {
+      while position < end {
         opcodeOffset = position
         opcodeCount += 1
-        guard opcodeCount <= limits.pickleOpcodes else { return nil }
+        guard opcodeCount <= limits.pickleOpcodes else { return .unfollowed }
         let byte = bytes[position]
         position += 1
         switch step(byte) {
-        case .next: continue
-        case .stop:
-          guard !PickleKeyIndex.hasRepeats(keyHashes) else { return nil }
-          return Walked(tensors: tensors, globals: globals, end: base + position)
-        case .unfollowed: return nil
+        case .next:
+          if position == pause, stack.count == 1, marks.isEmpty { return .paused }
+        case .stop: return .stopped
+        case .unfollowed: return .unfollowed
         }
       }
-      return nil
+      return .unfollowed
+    }
+
+    /// The tensors of a machine that has stopped, named by their keys.
+    func foundTensors() -> [CheckpointWalker.FoundTensor] {
+      entries.map { entry in
+        let key = string(Int(entry.keyOffset), Int(entry.keyCount))
+        return CheckpointWalker.FoundTensor(
+          name: key.isEmpty ? "tensor" : key, rebuild: rebuilds[Int(entry.rebuild)], section: "",
+          declaredParameter: nil)
+      }
     }
 
     enum Outcome { case next, stop, unfollowed }
@@ -136,7 +212,7 @@ enum StateDictPickle {
       case 0x80:  // PROTO
         guard let version = read(1), version <= 5 else { return .unfollowed }
       case 0x95:  // FRAME
-        guard let size = read(8), size <= UInt64(bytes.count - position) else { return .unfollowed }
+        guard let size = read(8), size <= UInt64(end - position) else { return .unfollowed }
       case 0x2e:  // STOP
         guard marks.isEmpty, stack.count == 1, case .root = stack[0] else { return .unfollowed }
         return .stop
@@ -239,6 +315,7 @@ enum StateDictPickle {
         case .root(isObject: true), .object: stack.truncate(to: stack.count - 1)
         default: return .unfollowed
         }
+        if startsPartway, case .root = stack[stack.count - 1] { rootIsObject = true }
       default:
         return .unfollowed
       }
@@ -250,20 +327,26 @@ enum StateDictPickle {
     /// A little-endian unsigned integer of `size` bytes.
     @inline(__always)
     mutating func read(_ size: Int) -> UInt64? {
-      guard size <= bytes.count - position else { return nil }
-      var value: UInt64 = 0
-      for i in 0..<size {
-        value |= UInt64(bytes[position + i]) << (8 * UInt64(i))
+      guard size <= end - position else { return nil }
+      defer { position += size }
+      switch size {
+      case 1: return UInt64(bytes[position])
+      case 4: return UInt64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
+      case 8: return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+      default:
+        var value: UInt64 = 0
+        for i in 0..<size {
+          value |= UInt64(bytes[position + i]) << (8 * UInt64(i))
+        }
+        return value
       }
-      position += size
-      return value
     }
 
     /// A text of `count` bytes, checked as the machine checks it.
     @inline(__always)
     mutating func text(_ count: UInt64) -> Outcome {
       guard count <= UInt64(max(0, limits.pickleStringBytes)),
-        count <= UInt64(bytes.count - position)
+        count <= UInt64(end - position)
       else { return .unfollowed }
       let value = Value.text(offset: Int32(position), count: Int32(count))
       position += Int(count)
@@ -272,7 +355,7 @@ enum StateDictPickle {
 
     /// The bytes up to the next newline, decoded; the newline is consumed.
     mutating func line() -> String? {
-      let window = min(bytes.count - position, max(0, limits.pickleStringBytes) &+ 1)
+      let window = min(end - position, max(0, limits.pickleStringBytes) &+ 1)
       var end = position
       while end < position + window, bytes[end] != UInt8(ascii: "\n") { end += 1 }
       guard end < position + window else { return nil }
@@ -311,7 +394,9 @@ enum StateDictPickle {
     /// Only the next dense index, which every pickler writes.
     @inline(__always)
     mutating func memoize(_ index: Int) -> Outcome {
-      guard index == memo.count, limits.pickleMemoEntries > memo.count, stack.count > floor
+      if memoBase == nil { memoBase = index }
+      guard index == (memoBase ?? 0) &+ memo.count, limits.pickleMemoEntries > memo.count,
+        stack.count > floor
       else { return .unfollowed }
       memo.append(stack[stack.count - 1])
       return .next
@@ -320,8 +405,14 @@ enum StateDictPickle {
     /// Tuples are not recalled: their items may have been released.
     @inline(__always)
     mutating func recall(_ index: Int) -> Outcome {
-      guard index < memo.count else { return .unfollowed }
-      switch memo[index] {
+      let first = memoBase ?? Int.max
+      guard index >= first else {
+        // Memoized before this machine's start: checked at the join.
+        guard startsPartway, index <= Int32.max else { return .unfollowed }
+        return push(.external(Int32(index)))
+      }
+      guard index - first < memo.count else { return .unfollowed }
+      switch memo[index - first] {
       case .tuple, .persistentID: return .unfollowed
       case let value: return push(value)
       }
@@ -348,15 +439,11 @@ enum StateDictPickle {
       var i = flat.lowerBound
       while i < flat.upperBound {
         guard case .text(let offset, let count) = stack[i], case .tensor(let index) = stack[i + 1],
-          tensors.count < limits.tensors,
+          entries.count < limits.tensors,
           let hash = StateDictPickle.asciiHash(slice(Int(offset), Int(count)))
         else { return .unfollowed }
         keyHashes.append(hash)
-        let key = string(Int(offset), Int(count))
-        tensors.append(
-          CheckpointWalker.FoundTensor(
-            name: key.isEmpty ? "tensor" : key, rebuild: rebuilds[Int(index)], section: "",
-            declaredParameter: nil))
+        entries.append(Entry(keyOffset: offset, keyCount: count, rebuild: index))
         i += 2
       }
       return .next
@@ -377,6 +464,23 @@ enum StateDictPickle {
       let (start, count) = (Int(start32), Int(count32))
       let callable = stack[stack.count - 2]
       stack.truncate(to: stack.count - 2)
+      if case .external(let index) = callable {
+        // Taken by its arguments: a rebuild call's are a persistent id and more.
+        if count >= 6, case .persistentID = items[start] {
+          if lastTaken.rebuildCall != Int(index) {
+            lastTaken.rebuildCall = Int(index)
+            deferred.append(Deferred(memoIndex: Int(index), use: .rebuildCall, rebuild: -1))
+          }
+          guard let rebuild = tensorV2(start, count) else { return .unfollowed }
+          rebuilds.append(rebuild)
+          return push(.tensor(Int32(rebuilds.count - 1)))
+        }
+        if lastTaken.otherCall != Int(index) {
+          lastTaken.otherCall = Int(index)
+          deferred.append(Deferred(memoIndex: Int(index), use: .otherCall, rebuild: -1))
+        }
+        return push(.object)
+      }
       guard case .global(let use32) = callable else { return push(.object) }
       let use = Int(use32)
       globals[use].called = true
@@ -389,6 +493,7 @@ enum StateDictPickle {
       }
       if isDictCall[use], !hasRoot, stack.isEmpty, marks.isEmpty, count == 0 {
         hasRoot = true
+        rootIsObject = true
         return push(.root(isObject: true))
       }
       return push(.object)
@@ -398,9 +503,7 @@ enum StateDictPickle {
     /// as ``TensorRebuild`` reads it, when it reads it without an error.
     mutating func tensorV2(_ start: Int, _ count: Int) -> TensorRebuild? {
       guard count >= 6, case .persistentID(let id32, let fields) = items[start], fields >= 3,
-        case .text(let tagAt, let tagCount) = items[Int(id32)], isStorageTag(tagAt, tagCount),
-        case .global(let storageUse) = items[Int(id32) + 1],
-        case .some(.some(let dtype)) = storageTypes[Int(storageUse)],
+        isStorageTag(items[Int(id32)]), let dtype = storageDType(items[Int(id32) + 1]),
         case .int(let offsetInView) = items[start + 1], offsetInView >= 0,
         let shape = integers(items[start + 2], slot: 0),
         let stride = integers(items[start + 3], slot: 1),
@@ -414,6 +517,9 @@ enum StateDictPickle {
       switch items[id + 2] {
       case .text(let offset, let count): key = string(Int(offset), Int(count))
       case .int(let number): key = String(number)
+      case .external(let index):
+        key = ""
+        deferred.append(Deferred(memoIndex: Int(index), use: .storageKey, rebuild: rebuilds.count))
       default: return nil
       }
       var requiresGrad = false
@@ -422,6 +528,34 @@ enum StateDictPickle {
         storageKey: key, dtype: dtype, storageOffset: Int(offsetInView), shape: shape,
         stride: stride, requiresGrad: requiresGrad, isParameter: nil, notes: [],
         offset: base + opcodeOffset)
+    }
+
+    /// Whether `value` is the text `storage` (or is taken to be, until the join).
+    mutating func isStorageTag(_ value: Value) -> Bool {
+      switch value {
+      case .text(let offset, let count): return isStorageTag(offset, count)
+      case .external(let index):
+        if lastTaken.storageTag != Int(index) {
+          lastTaken.storageTag = Int(index)
+          deferred.append(Deferred(memoIndex: Int(index), use: .storageTag, rebuild: -1))
+        }
+        return true
+      default: return false
+      }
+    }
+
+    /// The dtype of a typed storage class (or float32 for now, until the join).
+    mutating func storageDType(_ value: Value) -> DType? {
+      switch value {
+      case .global(let use):
+        guard case .some(.some(let dtype)) = storageTypes[Int(use)] else { return nil }
+        return dtype
+      case .external(let index):
+        deferred.append(
+          Deferred(memoIndex: Int(index), use: .storageType, rebuild: rebuilds.count))
+        return .float32
+      default: return nil
+      }
     }
 
     /// Whether the text at `offset` is `storage`; a pickle names the one memoized text for
@@ -472,7 +606,7 @@ enum StateDictPickle {
 
   /// A growable run of plain values owned by one machine: a push is a capacity check and a
   /// store, with no check for a shared buffer. Every index is checked.
-  fileprivate struct Buffer<Element: BitwiseCopyable>: ~Copyable {
+  struct Buffer<Element: BitwiseCopyable>: ~Copyable {
     private var base: UnsafeMutablePointer<Element>
     private(set) var count = 0
     private var capacity: Int

@@ -210,13 +210,91 @@ import WeightScopeZip
     #expect(onePassCount > pickle.count / 4)
   }
 
-  @Test(arguments: ["nested", "dtypes", "tied", "proto4", "parameter", "training", "module"])
+  /// The pickle in two parts at once (at any size here), and whether the parts were joined;
+  /// then in one pass.
+  func inParts(_ pickle: [UInt8], limits: Limits = .default) -> (
+    parts: StateDictPickle.Walked?, joined: Bool, onePass: StateDictPickle.Walked?
+  ) {
+    let file = FileBytes(copying: pickle)
+    let bytes = UnsafeRawBufferPointer(rebasing: file.buffer[0..<pickle.count])
+    let parts = StateDictPickle.readInParts(bytes, base: 0, limits: limits, worthwhile: 0)
+    let onePass = StateDictPickle.readInParts(bytes, base: 0, limits: limits, worthwhile: .max)
+    return withExtendedLifetime(file) { (parts.walked, parts.joined, onePass.walked) }
+  }
+
+  /// Three batches of items, the second part recalling the first's rebuild function,
+  /// `storage`, storage classes and storage keys: read in two parts, as one pass reads it,
+  /// and as the machine lists it.
+  @Test func twoPartsReadWhatOnePassReads() throws {
+    let (pickle, expected) = try loadFixture("many")
+    let (parts, joined, onePass) = inParts(pickle)
+    #expect(joined)
+    #expect(parts != nil)
+    #expect(parts == onePass)
+    #expect(agree(pickle, records: expected.records))
+    let listed = try CheckpointPickle.read(try #require(parts), storages: { key in
+      expected.records[key].map { StorageRecord(key: key, byteCount: $0, fileOffset: 1000) }
+    })
+    #expect(listed == (try machineOnly(pickle, records: expected.records).get()))
+    #expect(listed.tensors.map(\.name) == expected.tensors.map(\.name))
+    #expect(listed.tensors.first { $0.name == "tail.row" }?.sharedWith == "0.weight")
+    #expect(listed.tensors.first { $0.name == "1100.weight" }?.dtype == .float16)
+  }
+
+  /// Limits that only the two parts together pass are the one pass's to report.
+  @Test func twoPartsKeepTheLimitsTogether() throws {
+    let (pickle, expected) = try loadFixture("many")
+    let count = expected.tensors.count
+    for change: (inout Limits) -> Void in [
+      { $0.tensors = count - 1 }, { $0.tensors = count },
+      { $0.pickleMemoEntries = 2 * count }, { $0.pickleOpcodes = 20 * count },
+    ] {
+      var limits = Limits.default
+      change(&limits)
+      let (parts, _, onePass) = inParts(pickle, limits: limits)
+      #expect(parts == onePass, "\(limits)")
+    }
+    var tight = Limits.default
+    tight.tensors = count - 1
+    #expect(inParts(pickle, limits: tight).parts == nil)
+  }
+
+  /// Changed bytes around the split, in the first tensor (whose memoized values the second
+  /// part recalls) and anywhere: the two parts read what one pass reads, or nothing.
+  @Test func twoPartsAgreeWithOnePassOnMutations() throws {
+    let (pickle, _) = try loadFixture("many")
+    let file = FileBytes(copying: pickle)
+    let split = try #require(
+      StateDictPickle.splitPoint(UnsafeRawBufferPointer(rebasing: file.buffer[0..<pickle.count])))
+    var state: UInt64 = 7
+    func next(_ bound: Int) -> Int {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return Int((state >> 33) % UInt64(bound))
+    }
+    // Every byte of the first tensors, then bytes around the split and anywhere.
+    var positions = Array(0..<200)
+    positions += (0..<100).map { _ in split - 300 + next(600) }
+    positions += (0..<100).map { _ in next(pickle.count) }
+    var joinedCount = 0
+    for position in positions {
+      var mutated = pickle
+      mutated[position] ^= UInt8(1 + next(255))
+      let (parts, joined, onePass) = inParts(mutated)
+      #expect(parts == onePass, "byte \(position)")
+      if joined { joinedCount += 1 }
+    }
+    #expect(joinedCount > 30)
+  }
+
+  @Test(arguments: [
+    "nested", "dtypes", "tied", "proto4", "parameter", "training", "module", "many",
+  ])
   func fixturesAgree(name: String) throws {
     let (pickle, expected) = try loadFixture(name)
     let read = agree(pickle, records: expected.records)
     // `nested` is a ResNet's state dict; `dtypes` has a float8 tensor, which
     // `_rebuild_tensor_v3` makes and only the machine reads.
-    let stateDicts: Set = ["nested", "tied", "proto4"]
+    let stateDicts: Set = ["nested", "tied", "proto4", "many"]
     #expect(read == stateDicts.contains(name))
   }
 
