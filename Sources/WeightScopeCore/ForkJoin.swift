@@ -6,10 +6,10 @@
 /// do not depend on each other (a security scan beside the analysis, the halves of a per-tensor
 /// pass).
 ///
-/// The side part runs on a new thread while the caller does its own part; both are finished
-/// when a call returns, whatever either did. Starting a thread costs tens of microseconds, so
-/// callers split only work of at least ``worthwhile`` items; where no thread can be started,
-/// the side part runs on the calling thread, after the caller's part.
+/// The side part runs on a kept ``Worker`` thread while the caller does its own part; both are
+/// finished when a call returns, whatever either did. Handing work over costs microseconds,
+/// so callers split only work of at least ``worthwhile`` items; where no thread can be
+/// started, the side part runs on the calling thread, after the caller's part.
 public enum ForkJoin {
   /// Items below which splitting a pass costs more than it saves.
   public static let worthwhile = 4096
@@ -20,18 +20,24 @@ public enum ForkJoin {
   public static func run<Main, Side, Failure: Error>(
     split: Bool, side: @escaping @Sendable () -> Side, main: () throws(Failure) -> Main
   ) throws(Failure) -> (Main, Side) {
-    guard split, let started = SideThread(side) else {
+    guard split, let worker = Worker.take() else {
       let first = try main()
       return (first, side())
     }
+    let result = SideResult<Side>()
+    worker.start { result.value = side() }
     let first: Main
     do {
       first = try main()
     } catch {
-      _ = started.join()
+      worker.wait()
+      worker.giveBack()
       throw error
     }
-    return (first, started.join())
+    worker.wait()
+    worker.giveBack()
+    guard let value = result.value else { preconditionFailure("a side part ended without a result") }
+    return (first, value)
   }
 
   /// `transform` of `0..<count`, in order: the upper half on another thread, when `split`.
@@ -60,53 +66,7 @@ private struct SharedPointer<Element>: @unchecked Sendable {
   init(_ base: UnsafeMutablePointer<Element>) { self.base = base }
 }
 
-/// A thread running one closure; ``join()`` waits for it and returns its result.
-private final class SideThread<Result>: @unchecked Sendable {
-  private let body: @Sendable () -> Result
-  private var result: Result?
-  #if os(Linux)
-    private var thread = pthread_t()
-  #endif
-
-  /// Starts `body`; nil when no thread can be started.
-  init?(_ body: @escaping @Sendable () -> Result) {
-    self.body = body
-    #if os(Linux)
-      let context = Unmanaged.passRetained(SideTask(self)).toOpaque()
-      guard pthread_create(&thread, nil, runSideTask, context) == 0 else {
-        Unmanaged<SideTask>.fromOpaque(context).release()
-        return nil
-      }
-    #else
-      return nil
-    #endif
-  }
-
-  fileprivate func execute() { result = body() }
-
-  /// Waits for the thread; its writes are visible after the join.
-  func join() -> Result {
-    #if os(Linux)
-      pthread_join(thread, nil)
-    #endif
-    guard let result else { preconditionFailure("a side thread ended without a result") }
-    return result
-  }
+/// The result of a side part, written by the worker and read after its join.
+private final class SideResult<Value>: @unchecked Sendable {
+  var value: Value?
 }
-
-/// What the new thread runs, without the generic type a C entry point cannot carry.
-private final class SideTask {
-  private let run: () -> Void
-
-  init<Result>(_ thread: SideThread<Result>) { run = thread.execute }
-
-  func callAsFunction() { run() }
-}
-
-#if os(Linux)
-  private func runSideTask(_ context: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
-    guard let context else { return nil }
-    Unmanaged<SideTask>.fromOpaque(context).takeRetainedValue()()
-    return nil
-  }
-#endif

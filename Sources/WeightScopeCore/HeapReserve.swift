@@ -2,6 +2,7 @@
   import CMalloc
   import Glibc
 #endif
+import Synchronization
 
 /// Heap made ready on another core before a large listing fills it.
 ///
@@ -64,32 +65,54 @@ public enum HeapReserve {
       let end = (Int(bitPattern: block) + size) & ~(huge - 1)
       guard end > start, let range = UnsafeMutableRawPointer(bitPattern: start) else { return }
       _ = madvise(range, end - start, 14)  // MADV_HUGEPAGE, not exported by the Glibc module.
-      let span = UnsafeMutablePointer<Int>.allocate(capacity: 2)
-      span[0] = start
-      span[1] = end
-      var thread = pthread_t()
-      if pthread_create(&thread, nil, populate, span) == 0 {
-        pthread_detach(thread)
-      } else {
-        span.deallocate()
+      let begins = pending.withLock { pending in
+        pending.spans.append(start..<end)
+        defer { pending.running = true }
+        return !pending.running
       }
+      guard begins else { return }
+      // Every thread the listing will split work with is started before the populating
+      // begins, and the populating itself runs on one of them (see `Worker`).
+      Worker.prepare(2)
+      guard let worker = Worker.take() else {
+        pending.withLock { $0 = Pending() }
+        return
+      }
+      worker.detach(populatePending)
     #endif
   }
-}
 
-#if os(Linux)
-  /// Maps the pages of `[span[0], span[1])` in 2 MiB steps, lowest first, as the listing will
-  /// use them; stops at the first refusal (kernels before 5.14 have no `MADV_POPULATE_WRITE`).
-  private func populate(_ argument: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
-    guard let span = argument?.assumingMemoryBound(to: Int.self) else { return nil }
-    let (start, end) = (span[0], span[1])
-    span.deallocate()
-    let step = 2 << 20
-    var at = start
-    while at < end, let page = UnsafeMutableRawPointer(bitPattern: at) {
-      guard madvise(page, min(step, end - at), 23) == 0 else { break }  // MADV_POPULATE_WRITE
-      at += step
-    }
-    return nil
+  /// Spans waiting to be populated, lowest first, and whether a worker is on them.
+  private struct Pending {
+    var spans: [Range<Int>] = []
+    var running = false
   }
-#endif
+
+  private static let pending = Mutex(Pending())
+
+  #if os(Linux)
+    /// Populates the pending spans one after another until none is left.
+    private static func populatePending() {
+      while let span = pending.withLock({ pending -> Range<Int>? in
+        guard !pending.spans.isEmpty else {
+          pending.running = false
+          return nil
+        }
+        return pending.spans.removeFirst()
+      }) {
+        populate(span)
+      }
+    }
+
+    /// Maps the pages of `span` in 2 MiB steps, lowest first, as the listing will use them;
+    /// stops at the first refusal (kernels before 5.14 have no `MADV_POPULATE_WRITE`).
+    private static func populate(_ span: Range<Int>) {
+      let step = 2 << 20
+      var at = span.lowerBound
+      while at < span.upperBound, let page = UnsafeMutableRawPointer(bitPattern: at) {
+        guard madvise(page, min(step, span.upperBound - at), 23) == 0 else { return }  // MADV_POPULATE_WRITE
+        at += step
+      }
+    }
+  #endif
+}

@@ -47,4 +47,51 @@ import Testing
     }
     #expect(finished.withLock { $0 })
   }
+
+  /// A worker runs every job it is given on its one thread, and a split started after
+  /// `prepare` takes a kept worker rather than starting a thread.
+  @Test func workersKeepTheirThread() throws {
+    #if os(Linux)
+      let worker = try #require(Worker.take())
+      let threads = Mutex<[UInt]>([])
+      for _ in 0..<3 {
+        worker.start { threads.withLock { $0.append(UInt(pthread_self())) } }
+        worker.wait()
+      }
+      let seen = threads.withLock { $0 }
+      #expect(seen.count == 3)
+      #expect(Set(seen).count == 1)
+      #expect(seen.first != UInt(pthread_self()))
+      #expect(!worker.isIdle)
+      worker.giveBack()
+      #expect(worker.isIdle)
+    #endif
+  }
+
+  /// A detached job runs, and its worker is idle again once it ends.
+  @Test func aDetachedWorkerComesBack() throws {
+    #if os(Linux)
+      let worker = try #require(Worker.take())
+      let ran = Mutex(false)
+      worker.detach { ran.withLock { $0 = true } }
+      var waited = 0
+      while !worker.isIdle, waited < 5_000 {
+        usleep(1_000)
+        waited += 1
+      }
+      #expect(worker.isIdle)
+      #expect(ran.withLock { $0 })
+    #endif
+  }
+
+  /// Splits inside a side part (an analysis in halves beside a scan) each get a worker.
+  @Test func nestedSplitsFinish() {
+    let (outer, inner) = ForkJoin.run(
+      split: true,
+      side: { ForkJoin.map(count: ForkJoin.worthwhile * 2, split: true) { $0 }.reduce(0, +) },
+      main: { ForkJoin.map(count: ForkJoin.worthwhile * 2, split: true) { $0 * 2 }.reduce(0, +) })
+    let n = ForkJoin.worthwhile * 2
+    #expect(inner == n * (n - 1) / 2)
+    #expect(outer == n * (n - 1))
+  }
 }
