@@ -53,9 +53,9 @@ public struct Inspect: ParsableCommand, OutputCommand {
   /// Lists `files`; shared by the parsed command and the plain invocation, which has no budget
   /// and the default limits.
   ///
-  /// With `keepLast`, the last file's analysis is handed to ``ProcessLifetime`` instead of
-  /// being freed: the process exits right after printing, and freeing a hundred thousand
-  /// tensors' records one by one would only delay that.
+  /// With `keepLast`, the last file's mapping and analysis are handed to ``ProcessLifetime``
+  /// instead of being released: the process exits right after printing, and unmapping the
+  /// file or freeing a hundred thousand tensors' records one by one would only delay that.
   static func list(
     _ files: [String], tensors: Bool, format: OutputFormat, budget: BudgetOptions?,
     limits: Limits = .default, keepLast: Bool = false
@@ -66,6 +66,9 @@ public struct Inspect: ParsableCommand, OutputCommand {
       var analysis: Analysis
       do {
         let bytes = try FileBytes(path: path)
+        // Unmapping a file whose headers were read costs up to a millisecond, more while
+        // another thread holds the address space; the exit that follows unmaps it anyway.
+        if keepLast && position == files.count - 1 { ProcessLifetime.keep(bytes) }
         var zipReads: PyTorchZipReader.Reads?
         let file = try WeightFileReader.read(bytes, path: path, limits: limits, zipReads: &zipReads)
         // The scan's pickle findings cover every pickle and route, so they replace the
