@@ -66,7 +66,7 @@ public enum CheckpointPickle {
     document: consuming PickleDocument, storages: (String) -> StorageRecord?, limits: Limits
   ) throws(ReadError) -> CheckpointContents {
     let (parts, walked) = try walk(consume document, limits: limits)
-    return try check(parts, walked, storages: storages)
+    return try check(WalkedParts(parts: parts), walked, storages: storages)
   }
 
   /// What ``StateDictPickle`` read, as the machine and the walk would give it; errors carry
@@ -77,45 +77,40 @@ public enum CheckpointPickle {
     var contents = CheckpointContents(facts: [], findings: globalFindings(walked.globals))
     contents.pickleGlobals = walked.globals
     contents.pickleEnd = walked.end
-    return try check([walked.tensors], contents, storages: storages)
+    return try check(walked, contents, storages: storages)
   }
 
-  /// The walk's tensors checked against their storage records, into `walked`.
-  private static func check(
-    _ parts: [[CheckpointWalker.FoundTensor]], _ walked: CheckpointContents,
-    storages: (String) -> StorageRecord?
+  /// The found tensors checked against their storage records, into `walked`.
+  private static func check<Found: FoundTensorList>(
+    _ found: Found, _ walked: CheckpointContents, storages: (String) -> StorageRecord?
   ) throws(ReadError) -> CheckpointContents {
     var contents = walked
-    let counts = parts.map(\.count)
-    let count = counts.reduce(0, +)
+    let count = found.count
     // Records are looked up in order, here: a folder lookup starts after the entry found last.
     // So are the tensors that share a storage with an earlier one.
-    var found: [StorageRecord?] = []
-    found.reserveCapacity(count)  // One per tensor already found.
+    var records: [StorageRecord?] = []
+    records.reserveCapacity(count)  // One per tensor already found.
     contents.requiresGrad.reserveCapacity(count)
     var owners = StorageOwners()
     var sharing: [(tensor: Int, earlier: Int)] = []
-    for part in parts.indices {
-      for i in parts[part].indices {
-        let key = parts[part][i].rebuild.storageKey
-        let position = found.count
-        found.append(storages(key))
-        if let earlier = owners.first(on: key, tensor: position) {
-          sharing.append((position, earlier))
+    for i in 0..<count {
+      found.withTensor(i) { _, rebuild, _, _ in
+        records.append(storages(rebuild.storageKey))
+        if let earlier = owners.first(on: rebuild.storageKey, tensor: i) {
+          sharing.append((i, earlier))
         }
-        contents.requiresGrad.append(parts[part][i].rebuild.requiresGrad)
+        contents.requiresGrad.append(rebuild.requiresGrad)
       }
     }
-    let records = found
+    let looked = records
     // Then each tensor is checked and made, the two halves of a large list at once; the first
     // failure in tensor order is the one thrown.
     let failures = Failures()
-    let firstCount = counts.first ?? 0
     let tensors = ForkJoin.map(count: count, split: count >= ForkJoin.worthwhile) { i in
-      // One part, or the two halves `walk` made; each tensor read in place, not copied.
-      let (part, index) = i < firstCount ? (0, i) : (1, i - firstCount)
       do throws(ReadError) {
-        return try resolve(parts[part][index], record: records[i])
+        return try found.withTensor(i) { name, rebuild, section, declared throws(ReadError) in
+          try resolve(name, rebuild, section: section, declaredParameter: declared, record: looked[i])
+        }
       } catch {
         failures.record(error, at: i, of: count)
         return TensorInfo(name: "", shape: [], dtype: .uint8, elements: 0, bytes: 0)
@@ -227,17 +222,12 @@ public enum CheckpointPickle {
     return findings
   }
 
-  /// A tensor found by the walk, checked against its storage record (nil when it is missing).
-  static func resolve(_ found: CheckpointWalker.FoundTensor, record: StorageRecord?)
-    throws(ReadError) -> TensorInfo
-  {
-    try resolve(found, found.rebuild, record: record)
-  }
-
-  /// ``resolve(_:record:)`` with the rebuild passed apart, so that it is read in place
-  /// rather than copied, with a reference count taken for each of its arrays.
+  /// A found tensor checked against its storage record (nil when it is missing), its parts
+  /// passed apart so that they are read in place rather than copied, with a reference count
+  /// taken for each of their arrays.
   private static func resolve(
-    _ found: CheckpointWalker.FoundTensor, _ rebuild: TensorRebuild, record: StorageRecord?
+    _ name: String, _ rebuild: TensorRebuild, section: String, declaredParameter declared: Bool?,
+    record: StorageRecord?
   ) throws(ReadError) -> TensorInfo {
     do throws(ReadError) {
       guard let record else {
@@ -277,14 +267,14 @@ public enum CheckpointPickle {
         key: rebuild.storageKey, offsetElements: rebuild.storageOffset, stride: rebuild.stride,
         recordBytes: record.byteCount, fileOffset: fileOffset)
       var declaredParameter = rebuild.isParameter
-      if declaredParameter == nil { declaredParameter = found.declaredParameter }
+      if declaredParameter == nil { declaredParameter = declared }
       return TensorInfo(
-        name: found.name, shape: rebuild.shape, dtype: rebuild.dtype, elements: elements,
+        name: name, shape: rebuild.shape, dtype: rebuild.dtype, elements: elements,
         bytes: bytes, storage: storage,
         declaredTrainable: rebuild.isParameter == true ? rebuild.requiresGrad : nil,
-        declaredParameter: declaredParameter, section: found.section, notes: rebuild.notes)
+        declaredParameter: declaredParameter, section: section, notes: rebuild.notes)
     } catch {
-      throw error.context.isEmpty ? error.within("tensor \(found.name)") : error
+      throw error.context.isEmpty ? error.within("tensor \(name)") : error
     }
   }
 }

@@ -124,17 +124,21 @@ extension StateDictPickle {
         return nil
       }
     }
-    guard !PickleKeyIndex.hasRepeats(first.keyHashes + second.keyHashes) else { return nil }
-    var tensors = first.foundTensors()
-    tensors.reserveCapacity(tensors.count + second.entries.count)
-    for entry in second.entries {
-      let key = first.string(Int(entry.keyOffset), Int(entry.keyCount))
-      tensors.append(
-        CheckpointWalker.FoundTensor(
-          name: key.isEmpty ? "tensor" : key, rebuild: rebuilds[Int(entry.rebuild)],
-          section: "", declaredParameter: nil))
-    }
-    return Walked(tensors: tensors, globals: globals + second.globals, end: first.base + second.end)
+    guard !PickleKeyIndex.hasRepeats(first.keyHashes + second.keyHashes),
+      first.rebuilds.count <= Int(Int32.max) - rebuilds.count
+    else { return nil }
+    // The second part's rebuilds are numbered after the first's.
+    let shift = Int32(first.rebuilds.count)
+    var indices = first.entries.map(\.rebuild)
+    indices.reserveCapacity(indices.count + second.entries.count)
+    for entry in second.entries { indices.append(entry.rebuild + shift) }
+    var names: [String] = []
+    names.reserveCapacity(indices.count)
+    first.appendNames(of: first.entries, to: &names)
+    first.appendNames(of: second.entries, to: &names)
+    return Walked(
+      names: names, rebuildIndices: indices, rebuilds: [first.rebuilds, rebuilds],
+      globals: globals + second.globals, end: first.base + second.end)
   }
 
   /// The pickle's bytes, read by both machines and changed by neither.
@@ -147,7 +151,12 @@ extension StateDictPickle.Machine {
   /// What one pass names, once this machine has stopped; nil for a repeated key.
   func walked() -> StateDictPickle.Walked? {
     guard !PickleKeyIndex.hasRepeats(keyHashes) else { return nil }
-    return StateDictPickle.Walked(tensors: foundTensors(), globals: globals, end: base + position)
+    var names: [String] = []
+    names.reserveCapacity(entries.count)
+    appendNames(of: entries, to: &names)
+    return StateDictPickle.Walked(
+      names: names, rebuildIndices: entries.map(\.rebuild), rebuilds: [rebuilds],
+      globals: globals, end: base + position)
   }
 
   /// What a second machine read, once it has stopped.

@@ -17,10 +17,34 @@ enum StateDictPickle {
   ///
   /// Every tensor is directly under a top-level key, so all are in the main section `""`, as
   /// ``CheckpointSections`` decides for such a tensor, and there is no `sections` fact.
-  struct Walked: Equatable {
-    var tensors: [CheckpointWalker.FoundTensor]
+  ///
+  /// The rebuilds stay in the lists the machines read them into, and each tensor points into
+  /// them: a list of found tensors, each a copy of its rebuild, would be a second copy of
+  /// them all (14 MB at 100,000 tensors), made while the first is still held.
+  struct Walked: Equatable, Sendable {
+    /// Each tensor's name: its key.
+    var names: [String]
+    /// Each tensor's rebuild, numbered through `rebuilds` one list after another.
+    var rebuildIndices: [Int32]
+    /// What each machine read: one list, or the two parts'.
+    var rebuilds: [[TensorRebuild]]
     var globals: [PickleGlobalUse]
     var end: Int
+
+    /// The tensors as the walk finds them.
+    var tensors: [CheckpointWalker.FoundTensor] {
+      names.indices.map { i in
+        withTensor(i) { name, rebuild, section, declared in
+          CheckpointWalker.FoundTensor(
+            name: name, rebuild: rebuild, section: section, declaredParameter: declared)
+        }
+      }
+    }
+
+    /// The same tensors, globals and end, however the pickle was split.
+    static func == (a: Walked, b: Walked) -> Bool {
+      a.names == b.names && a.globals == b.globals && a.end == b.end && a.tensors == b.tensors
+    }
   }
 
   /// Reads the pickle at `reader`'s position; nil when it is not a state dict this reader
@@ -191,13 +215,12 @@ enum StateDictPickle {
       return .unfollowed
     }
 
-    /// The tensors of a machine that has stopped, named by their keys.
-    func foundTensors() -> [CheckpointWalker.FoundTensor] {
-      entries.map { entry in
+    /// Appends the name of each entry: its key, or `tensor` for an empty key, as the walk
+    /// names it.
+    func appendNames(of entries: [Entry], to names: inout [String]) {
+      for entry in entries {
         let key = string(Int(entry.keyOffset), Int(entry.keyCount))
-        return CheckpointWalker.FoundTensor(
-          name: key.isEmpty ? "tensor" : key, rebuild: rebuilds[Int(entry.rebuild)], section: "",
-          declaredParameter: nil)
+        names.append(key.isEmpty ? "tensor" : key)
       }
     }
 
