@@ -32,12 +32,14 @@ public func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
 /// The number a canonical decimal spells (`0`, `17`; not `017`, `+1` or `1e3`) of at most
 /// nine digits: how `torch.save` names its storage records.
 public func canonicalDecimal(_ bytes: UnsafeRawBufferPointer) -> Int? {
-  guard let first = bytes.first, bytes.count <= 9, first != UInt8(ascii: "0") || bytes.count == 1
-  else { return nil }
+  let count = bytes.count
+  guard count > 0, count <= 9, bytes[0] != UInt8(ascii: "0") || count == 1 else { return nil }
   var number = 0
-  for byte in bytes {
-    guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-    number = number * 10 + Int(byte - UInt8(ascii: "0"))
+  for i in 0..<count {
+    // A byte below "0" wraps around to a large digit.
+    let digit = bytes[i] &- UInt8(ascii: "0")
+    guard digit < 10 else { return nil }
+    number = number &* 10 &+ Int(digit)
   }
   return number
 }

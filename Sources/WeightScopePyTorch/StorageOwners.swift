@@ -15,7 +15,9 @@ struct StorageOwners {
   mutating func first(on key: String, tensor: Int) -> Int? {
     numberLimit = max(numberLimit, 4 * tensor)
     if let number = Self.number(key), number < numberLimit, tensor < Int(Int32.max) {
-      if number >= byNumber.count {
+      if number == byNumber.count {
+        byNumber.append(-1)  // The next storage, as torch.save numbers them.
+      } else if number > byNumber.count {
         byNumber.append(contentsOf: repeatElement(-1, count: number + 1 - byNumber.count))
       }
       let stored = Int(byNumber[number])
