@@ -124,21 +124,26 @@ extension StateDictPickle {
         return nil
       }
     }
-    guard !PickleKeyIndex.hasRepeats(first.keyHashes + second.keyHashes),
-      first.rebuilds.count <= Int(Int32.max) - rebuilds.count
-    else { return nil }
-    // The second part's rebuilds are numbered after the first's.
-    let shift = Int32(first.rebuilds.count)
-    var indices = first.entries.map(\.rebuild)
-    indices.reserveCapacity(indices.count + second.entries.count)
-    for entry in second.entries { indices.append(entry.rebuild + shift) }
-    var names: [String] = []
-    names.reserveCapacity(indices.count)
-    first.appendNames(of: first.entries, to: &names)
-    first.appendNames(of: second.entries, to: &names)
-    return Walked(
-      names: names, rebuildIndices: indices, rebuilds: [first.rebuilds, rebuilds],
-      globals: globals + second.globals, end: first.base + second.end)
+    guard first.rebuilds.count <= Int(Int32.max) - rebuilds.count else { return nil }
+    // Repeated keys are looked for on the other core while the tensors are named here.
+    let hashes = first.keyHashes + second.keyHashes
+    let (walked, repeats) = ForkJoin.run(
+      split: hashes.count >= ForkJoin.worthwhile, side: { PickleKeyIndex.hasRepeats(hashes) },
+      main: { () -> Walked in
+        // The second part's rebuilds are numbered after the first's.
+        let shift = Int32(first.rebuilds.count)
+        var indices = first.entries.map(\.rebuild)
+        indices.reserveCapacity(indices.count + second.entries.count)
+        for entry in second.entries { indices.append(entry.rebuild + shift) }
+        var names: [String] = []
+        names.reserveCapacity(indices.count)
+        first.appendNames(of: first.entries, to: &names)
+        first.appendNames(of: second.entries, to: &names)
+        return Walked(
+          names: names, rebuildIndices: indices, rebuilds: [first.rebuilds, rebuilds],
+          globals: globals + second.globals, end: first.base + second.end)
+      })
+    return repeats ? nil : walked
   }
 
   /// The pickle's bytes, read by both machines and changed by neither.
@@ -150,13 +155,19 @@ extension StateDictPickle {
 extension StateDictPickle.Machine {
   /// What one pass names, once this machine has stopped; nil for a repeated key.
   func walked() -> StateDictPickle.Walked? {
-    guard !PickleKeyIndex.hasRepeats(keyHashes) else { return nil }
-    var names: [String] = []
-    names.reserveCapacity(entries.count)
-    appendNames(of: entries, to: &names)
-    return StateDictPickle.Walked(
-      names: names, rebuildIndices: entries.map(\.rebuild), rebuilds: [rebuilds],
-      globals: globals, end: base + position)
+    // Repeated keys are looked for on the other core while the tensors are named here.
+    let hashes = keyHashes
+    let (walked, repeats) = ForkJoin.run(
+      split: hashes.count >= ForkJoin.worthwhile, side: { PickleKeyIndex.hasRepeats(hashes) },
+      main: { () -> StateDictPickle.Walked in
+        var names: [String] = []
+        names.reserveCapacity(entries.count)
+        appendNames(of: entries, to: &names)
+        return StateDictPickle.Walked(
+          names: names, rebuildIndices: entries.map(\.rebuild), rebuilds: [rebuilds],
+          globals: globals, end: base + position)
+      })
+    return repeats ? nil : walked
   }
 
   /// What a second machine read, once it has stopped.
