@@ -28,9 +28,9 @@ public func analyze(_ file: WeightFile) -> Analysis {
   // 2. Layers in file order of their first tensor; each tensor's layer by position, so that
   // a layer name is hashed once per tensor.
   var order: [String] = []
-  var membersOf: [[Int]] = []
   var layerIndex: [String: Int] = [:]
   var layerOf: [Int] = []
+  var sizes: [Int] = []
   layerOf.reserveCapacity(placements.count)  // One per tensor already read, not a file count.
   for (i, p) in placements.enumerated() {
     let index: Int
@@ -43,11 +43,18 @@ public func analyze(_ file: WeightFile) -> Analysis {
       index = order.count
       layerIndex[p.layer] = index
       order.append(p.layer)
-      membersOf.append([])
+      sizes.append(0)
     }
-    membersOf[index].append(i)
+    sizes[index] += 1
     layerOf.append(index)
   }
+  // Each layer's members in one allocation of its size, rather than grown by appending.
+  var membersOf = sizes.map { size in
+    var members: [Int] = []
+    members.reserveCapacity(size)  // Counted from the tensors just placed.
+    return members
+  }
+  for (i, index) in layerOf.enumerated() { membersOf[index].append(i) }
 
   // 3. Each layer's kind and formula; the file's own modules, when it has them, give the class
   // and the real hyperparameters.
