@@ -83,11 +83,18 @@
   func array() -> [Element] { array(0..<count) }
 
   private func grow(to needed: Int) {
-    let bigger = max(needed, capacity * 2)
-    let moved = UnsafeMutablePointer<Element>.allocate(capacity: bigger)
-    moved.moveInitialize(from: base, count: count)
-    base.deallocate()
-    base = moved
-    capacity = bigger
+    (base, capacity) = movedToLarger(base, count: count, capacity: capacity, needed: needed)
   }
+}
+
+/// `count` elements at `base` moved into a new allocation of at least `needed`, and at least
+/// twice `capacity`; `base` is freed. How a plain buffer grows.
+package func movedToLarger<Element: BitwiseCopyable>(
+  _ base: UnsafeMutablePointer<Element>, count: Int, capacity: Int, needed: Int
+) -> (UnsafeMutablePointer<Element>, capacity: Int) {
+  let bigger = max(needed, capacity * 2)
+  let moved = UnsafeMutablePointer<Element>.allocate(capacity: bigger)
+  moved.moveInitialize(from: base, count: count)
+  base.deallocate()
+  return (moved, bigger)
 }

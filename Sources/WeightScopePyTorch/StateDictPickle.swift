@@ -685,12 +685,7 @@ enum StateDictPickle {
     }
 
     private mutating func grow(to needed: Int) {
-      let bigger = max(needed, capacity * 2)
-      let moved = UnsafeMutablePointer<Element>.allocate(capacity: bigger)
-      moved.moveInitialize(from: base, count: count)
-      base.deallocate()
-      base = moved
-      capacity = bigger
+      (base, capacity) = movedToLarger(base, count: count, capacity: capacity, needed: needed)
     }
   }
 }
