@@ -1,4 +1,5 @@
-// libFuzzer harness: the pickle machine, the checkpoint walk over its result, and the scan.
+// libFuzzer harness: the pickle machine, the checkpoint walk over its result, the scan, and a
+// state dict read in two parts against one pass.
 // Built by tools/fuzz.sh into one module with the reader sources.
 
 private let limits: Limits = {
@@ -16,5 +17,10 @@ public func fuzzPickle(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     bytes.reader(), storages: { key in StorageRecord(key: key, byteCount: 1 << 20) },
     limits: limits)
   _ = PickleScan.scan(bytes.reader(), label: "fuzz", limits: limits)
+  // A state dict read in two parts at once (at any size here) reads what one pass reads.
+  let whole = UnsafeRawBufferPointer(rebasing: bytes.buffer[0..<size])
+  let parts = StateDictPickle.readInParts(whole, base: 0, limits: limits, worthwhile: 0)
+  let onePass = StateDictPickle.readInParts(whole, base: 0, limits: limits, worthwhile: .max)
+  precondition(parts.walked == onePass.walked, "two parts and one pass disagree")
   return 0
 }

@@ -48,7 +48,9 @@ for path in glob.glob("TestModels/*.pt") + glob.glob("TestModels/*.ckpt"):
         pass
 PY
       cp Tests/WeightScopeScanTests/Malformed/*.pkl "$dir"
-      find Tests/WeightScopePickleTests/Fixtures -type f -size -64k -exec cp {} "$dir" \; ;;
+      find Tests/WeightScopePickleTests/Fixtures -type f -size -64k -exec cp {} "$dir" \;
+      # Three batches of a state dict's items: the two-parts reader splits between them.
+      cp Tests/WeightScopePyTorchTests/Fixtures/many.data.pkl "$dir" ;;
     onnx)
       find TestModels Tests/WeightScopeScanTests/Malformed Tests/WeightScopeONNXTests/Fixtures \
         -name '*.onnx' -size -200k -exec cp {} "$dir" \; ;;
@@ -61,13 +63,13 @@ run_one() {
   shift
   case $name in
     zip) harness=Fuzz/ZipFuzz.swift max_len=16384 ;;
-    pickle) harness=Fuzz/PickleFuzz.swift max_len=8192 ;;
+    pickle) harness=Fuzz/PickleFuzz.swift max_len=262144 ;;
     onnx) harness=Fuzz/ONNXFuzz.swift max_len=16384 ;;
     *) echo "unknown harness $name" >&2; exit 64 ;;
   esac
   local binary="$work/$name-fuzzer"
   echo "== building $binary"
-  swiftc -parse-as-library -sanitize=fuzzer,address -O -g -module-name WeightScopeFuzz \
+  swiftc -parse-as-library -sanitize=fuzzer,address -O -g -module-name WeightScopeFuzz -package-name WeightScope \
     -I Sources/CZlib -I Sources/CMalloc -lz "$work"/src/*.swift "$harness" -o "$binary" 2>&1 \
     | { grep -v "Cannot export local symbol" || true; }
   local seeds corpus="$work/corpus/$name" artifacts="$work/artifacts/$name"
