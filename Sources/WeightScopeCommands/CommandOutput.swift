@@ -32,12 +32,17 @@ public struct CommandOutput: Sendable, Equatable {
 
   /// Appends a line of UTF-8 bytes to standard output.
   public mutating func print(utf8 line: [UInt8]) {
-    if stdoutBytes.isEmpty {
-      stdoutBytes = line
-    } else {
-      stdoutBytes.append(contentsOf: line)
-    }
+    write(utf8: line)
     stdoutBytes.append(0x0A)
+  }
+
+  /// Appends UTF-8 bytes to standard output, taking the array itself when nothing is there yet.
+  public mutating func write(utf8 bytes: [UInt8]) {
+    if stdoutBytes.isEmpty {
+      stdoutBytes = bytes
+    } else {
+      stdoutBytes.append(contentsOf: bytes)
+    }
   }
 
   /// Appends `text` to standard output as it is.

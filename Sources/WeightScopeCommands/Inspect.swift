@@ -99,7 +99,7 @@ public struct Inspect: ParsableCommand, OutputCommand {
         output.print(utf8: JSONReport.bytes(analysis, path: path))
       case .text:
         if !first { output.print("") }
-        output.write(TextReport.render(analysis, options: TextReport.Options(tensors: tensors)))
+        output.write(utf8: TextReport.bytes(analysis, options: TextReport.Options(tensors: tensors)))
       }
       budget?.enforce(
         BudgetSubject(analysis: analysis), label: path, json: format == .json, output: &output)

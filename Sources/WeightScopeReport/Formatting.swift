@@ -85,6 +85,15 @@ struct Table {
   var rows: [[String]] = []
 
   func render() -> [String] {
+    var bytes: [UInt8] = []
+    write(into: &bytes)
+    return bytes.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().map {
+      String(decoding: $0, as: UTF8.self)
+    }
+  }
+
+  /// The table's lines, each ended by a newline, appended to `out`: no string made per line.
+  func write(into out: inout [UInt8]) {
     var widths = header.map(characterCount)
     var cellWidths: [[Int]] = []
     cellWidths.reserveCapacity(rows.count)  // Rows made by this program, not counts from a file.
@@ -99,39 +108,31 @@ struct Table {
       cellWidths.append(counts)
     }
     let lineWidth = widths.reduce(0, +) + 2 * max(0, widths.count - 1)
-    var writer = LineWriter(widths: widths, alignments: alignments, capacity: lineWidth + 16)
-    let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
-    var lines = [writer.line(header, header.map(characterCount)), rule]
-    lines.reserveCapacity(rows.count + 2)
-    for (row, counts) in zip(rows, cellWidths) { lines.append(writer.line(row, counts)) }
-    return lines
+    let writer = LineWriter(widths: widths, alignments: alignments)
+    writer.line(header, header.map(characterCount), into: &out)
+    out.append(contentsOf: repeatElement(UInt8(ascii: "-"), count: lineWidth))
+    out.append(0x0A)
+    for (row, counts) in zip(rows, cellWidths) { writer.line(row, counts, into: &out) }
   }
 
-  /// Lays out one line at a time in a buffer that every line reuses.
+  /// Lays out one line at a time at the end of the output.
   private struct LineWriter {
     let widths: [Int]
     let alignments: [Alignment]
-    var bytes: [UInt8] = []
     let spaces = [UInt8](repeating: 0x20, count: 64)
 
-    init(widths: [Int], alignments: [Alignment], capacity: Int) {
-      self.widths = widths
-      self.alignments = alignments
-      bytes.reserveCapacity(capacity)  // Measured from the table's own cells.
-    }
-
-    mutating func pad(_ count: Int) {
+    func pad(_ count: Int, _ out: inout [UInt8]) {
       var left = count
       while left > 0 {
         let run = min(left, spaces.count)
-        bytes.append(contentsOf: spaces[..<run])
+        out.append(contentsOf: spaces[..<run])
         left -= run
       }
     }
 
-    /// `cells` laid out, `counts` their characters; trailing spaces trimmed.
-    mutating func line(_ cells: [String], _ counts: [Int]) -> String {
-      bytes.removeAll(keepingCapacity: true)
+    /// `cells` laid out, `counts` their characters, and a newline; trailing spaces trimmed.
+    func line(_ cells: [String], _ counts: [Int], into out: inout [UInt8]) {
+      let start = out.count
       var end = min(cells.count, counts.count, widths.count, alignments.count)
       // characterCount is the byte count exactly when the cell is ASCII.
       let ascii = (0..<end).allSatisfy { counts[$0] == cells[$0].utf8.count }
@@ -141,23 +142,25 @@ struct Table {
         while end > 0, counts[end - 1] == 0 { end -= 1 }
       }
       for i in 0..<end {
-        if i > 0 { pad(2) }
+        if i > 0 { pad(2, &out) }
         let padding = max(0, widths[i] - counts[i])
-        if alignments[i] == .right { pad(padding) }
+        if alignments[i] == .right { pad(padding, &out) }
         let utf8 = cells[i].utf8
-        if utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
-          bytes.append(contentsOf: utf8)
+        if utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
+          out.append(contentsOf: utf8)
         }
-        if alignments[i] != .right && i != end - 1 { pad(padding) }
+        if alignments[i] != .right && i != end - 1 { pad(padding, &out) }
       }
-      guard ascii else {
+      if ascii {
+        while out.count > start, out.last == 0x20 { out.removeLast() }
+      } else {
         // A space can end a longer character (after a prepended mark): trim by characters.
-        var text = String(decoding: bytes, as: UTF8.self)
+        var text = String(decoding: out[start...], as: UTF8.self)
         while text.last == " " { text.removeLast() }
-        return text
+        out.removeSubrange(start...)
+        out.append(contentsOf: text.utf8)
       }
-      while bytes.last == 0x20 { bytes.removeLast() }
-      return String(decoding: bytes, as: UTF8.self)
+      out.append(0x0A)
     }
   }
 }

@@ -16,42 +16,52 @@ public enum TextReport {
   }
 
   public static func render(_ analysis: Analysis, options: Options = Options()) -> String {
-    var lines: [String] = []
-    lines.append("File:    \(analysis.file.path)")
-    lines.append("Format:  \(analysis.file.format.rawValue)")
-    for fact in analysis.file.facts { lines.append("\(fact.key): \(fact.value)") }
-    lines.append("")
-    lines += layerTable(analysis, options)
-    lines.append("")
-    lines += totalsBlock(analysis.totals)
+    String(decoding: bytes(analysis, options: options), as: UTF8.self)
+  }
+
+  /// ``render(_:options:)`` as the UTF-8 bytes it is written in: the tables are laid out
+  /// straight into them, with no string made per line.
+  public static func bytes(_ analysis: Analysis, options: Options = Options()) -> [UInt8] {
+    var out: [UInt8] = []
+    func line(_ text: String) {
+      out.append(contentsOf: text.utf8)
+      out.append(0x0A)
+    }
+    line("File:    \(analysis.file.path)")
+    line("Format:  \(analysis.file.format.rawValue)")
+    for fact in analysis.file.facts { line("\(fact.key): \(fact.value)") }
+    line("")
+    layerTable(analysis, options, into: &out)
+    line("")
+    totalsBlock(analysis.totals).forEach(line)
     if options.tensors {
-      lines.append("")
-      lines += tensorTable(analysis, options)
+      line("")
+      tensorTable(analysis, options).write(into: &out)
     }
     let notes = analysis.layers.flatMap { layer in
       layer.notes.map { "  \(layerName(layer.name)): \($0)" }
     }
     if !notes.isEmpty {
-      lines.append("")
-      lines.append("Notes:")
-      lines += notes
+      line("")
+      line("Notes:")
+      notes.forEach(line)
     }
-    lines.append("")
+    line("")
     if analysis.findings.isEmpty {
-      lines.append("Findings: none")
+      line("Findings: none")
     } else {
-      lines.append("Findings:")
+      line("Findings:")
       for f in analysis.findings {
         let at = f.offset.map { " (at 0x" + String($0, radix: 16) + ")" } ?? ""
-        lines.append("  \(f.severity.rawValue) \(f.code): \(f.message)\(at)")
+        line("  \(f.severity.rawValue) \(f.code): \(f.message)\(at)")
       }
     }
-    return lines.joined(separator: "\n") + "\n"
+    return out
   }
 
   static func layerName(_ name: String) -> String { name.isEmpty ? "(root)" : name }
 
-  static func layerTable(_ analysis: Analysis, _ options: Options) -> [String] {
+  static func layerTable(_ analysis: Analysis, _ options: Options, into out: inout [UInt8]) {
     var table = Table(
       header: [
         "Layer", "Kind", "Weight shape", "Bias shape", "Params", "Non-trainable", "Formula",
@@ -96,13 +106,14 @@ public enum TextReport {
       ])
       if !second.isEmpty { table.rows.append(["", "", "", "", "", "", second]) }
     }
-    var lines = table.render()
+    table.write(into: &out)
     if hidden > 0 {
-      lines.append(
+      let more =
         "(\(hidden) more layer\(hidden == 1 ? " holds" : "s hold") only graph constants or optimizer state: "
-          + "\(grouped(hiddenElements)) elements)")
+        + "\(grouped(hiddenElements)) elements)"
+      out.append(contentsOf: more.utf8)
+      out.append(0x0A)
     }
-    return lines
   }
 
   /// `running_mean/var 2x[64] = 128, num_batches_tracked 1`.
@@ -165,7 +176,7 @@ public enum TextReport {
     return parts.isEmpty ? "" : "(" + parts.joined(separator: ", ") + ")"
   }
 
-  static func tensorTable(_ analysis: Analysis, _ options: Options) -> [String] {
+  static func tensorTable(_ analysis: Analysis, _ options: Options) -> Table {
     var table = Table(
       header: [
         "Tensor", "Shape", "DType", "Elements", "Bytes", "Role", "Trainable", "Shared with",
@@ -183,6 +194,6 @@ public enum TextReport {
         t.info.sharedWith.map { capped($0, options.maxNameWidth) } ?? "",
       ])
     }
-    return table.render()
+    return table
   }
 }
