@@ -51,7 +51,7 @@ func read(_ pickle: [UInt8], records: [String: Int], limits: Limits = .default) 
   @Test func documentIsFreedBeforeTensorsAreChecked() throws {
     let (pickle, expected) = try loadFixture("nested")
     var document: PickleDocument? = try PickleMachine.run(FileBytes(copying: pickle).reader())
-    weak var store = document?.store
+    weak let store = document?.store
     #expect(store != nil)
     guard let taken = document.take() else {
       Issue.record("the pickle did not run")
