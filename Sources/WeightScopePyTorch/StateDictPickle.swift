@@ -43,7 +43,7 @@ enum StateDictPickle {
 
     /// The same tensors, globals and end, however the pickle was split.
     static func == (a: Walked, b: Walked) -> Bool {
-      a.names == b.names && a.globals == b.globals && a.end == b.end && a.tensors == b.tensors
+      a.globals == b.globals && a.end == b.end && a.tensors == b.tensors
     }
   }
 

@@ -84,14 +84,6 @@ struct Table {
   var alignments: [Alignment]
   var rows: [[String]] = []
 
-  func render() -> [String] {
-    var bytes: [UInt8] = []
-    write(into: &bytes)
-    return bytes.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().map {
-      String(decoding: $0, as: UTF8.self)
-    }
-  }
-
   /// The table's lines, each ended by a newline, appended to `out`: no string made per line.
   func write(into out: inout [UInt8]) {
     var widths = header.map(characterCount)
