@@ -13,7 +13,9 @@ around it, so the CRC-32 matches and the pickle itself is what is read. Standard
         [--count 150] [--seed 1]
 
 `tools/bench-data/pt_10k.pt` (10,000 tensors, large enough for the two-halves paths) is made by
-`bench_listing.make_pt_many(path, 10000)`.
+`bench_listing.make_pt_many(path, 10000)`. An ONNX model (`--checkpoint tools/bench-data/onnx_30k.onnx`,
+made by `bench_listing.make_onnx_many(path, 30000)`) is mutated as a whole: changed bytes, repeated
+or cut runs, one initializer's name copied over another's, a `data_type` changed.
 """
 
 import argparse
@@ -47,6 +49,38 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
     return bytes(d)
 
 
+def mutate_onnx(data: bytes, rng: random.Random) -> bytes:
+    """A mutation of an ONNX model's bytes: changed bytes anywhere, repeated or cut runs, an
+    initializer's name made another's (a name defined twice), or a `data_type` changed."""
+    d = bytearray(data)
+    kind = rng.choice(["change", "change", "repeat", "cut", "rename", "dtype"])
+    if kind == "change":
+        for _ in range(rng.randint(1, 3)):
+            d[rng.randrange(len(d))] = rng.randrange(256)
+    elif kind == "repeat":
+        i = rng.randrange(len(d) - 200)
+        j = i + rng.randint(1, 200)
+        d[j:j] = d[i:j]
+    elif kind == "cut":
+        i = rng.randrange(len(d) - 200)
+        del d[i : i + rng.randint(1, 200)]
+    elif kind == "rename":
+        # `blocks.N.pK` names of the same length: one copied over another.
+        found = [i for i in range(len(d) - 16) if d[i : i + 7] == b"blocks."]
+        if len(found) >= 2:
+            a, b = rng.sample(found, 2)
+            end_a = d.index(b"p", a + 7)
+            end_b = d.index(b"p", b + 7)
+            if end_a - a == end_b - b:
+                d[b : end_b + 2] = d[a : end_a + 2]
+    else:
+        # A TensorProto's data_type (field 2, varint) right after its dims (field 1, packed).
+        found = [i for i in range(len(d) - 4) if d[i] == 0x0A and d[i + 2] == 0x04 and d[i + 3] == 0x10]
+        if found:
+            d[rng.choice(found) + 4] = rng.choice([0, 2, 7, 8, 11, 16, 23, 40, 127])
+    return bytes(d)
+
+
 def run(binary: str, args: list[str]) -> tuple[bytes, bytes, int]:
     done = subprocess.run([binary, *args], capture_output=True, timeout=60)
     return done.stdout, done.stderr, done.returncode
@@ -61,28 +95,38 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     options = parser.parse_args()
 
-    source = zipfile.ZipFile(options.checkpoint)
-    names = source.namelist()
-    pickle_name = next(n for n in names if n.endswith("/data.pkl") or n == "data.pkl")
-    pickle = source.read(pickle_name)
-    others = [(n, source.read(n)) for n in names if n != pickle_name]
+    onnx = not zipfile.is_zipfile(options.checkpoint)
+    if onnx:
+        with open(options.checkpoint, "rb") as f:
+            model = f.read()
+    else:
+        source = zipfile.ZipFile(options.checkpoint)
+        names = source.namelist()
+        pickle_name = next(n for n in names if n.endswith("/data.pkl") or n == "data.pkl")
+        pickle = source.read(pickle_name)
+        others = [(n, source.read(n)) for n in names if n != pickle_name]
     rng = random.Random(options.seed)
     differ = 0
     codes: dict[int, int] = {}
     with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "mutated.pt")
+        path = os.path.join(folder, "mutated.onnx" if onnx else "mutated.pt")
         for k in range(options.count):
-            with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as out:
-                out.writestr(pickle_name, mutate(pickle, rng))
-                for name, data in others:
-                    out.writestr(name, data)
+            if onnx:
+                with open(path, "wb") as out:
+                    out.write(mutate_onnx(model, rng))
+            else:
+                with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as out:
+                    out.writestr(pickle_name, mutate(pickle, rng))
+                    for name, data in others:
+                        out.writestr(name, data)
             for args in (["inspect", path], ["inspect", "--format", "json", path], ["scan", path]):
                 base, new = run(options.base, args), run(options.new, args)
                 if args == ["inspect", path]:
                     codes[new[2]] = codes.get(new[2], 0) + 1
                 if base != new:
                     differ += 1
-                    kept = os.path.join(os.getcwd(), f"mutation-{options.seed}-{k}.pt")
+                    suffix = ".onnx" if onnx else ".pt"
+                    kept = os.path.join(os.getcwd(), f"mutation-{options.seed}-{k}{suffix}")
                     os.replace(path, kept)
                     print(f"differ: {' '.join(args[:-1])} on mutation {k}, kept as {kept}")
                     break

@@ -67,6 +67,6 @@ private struct SharedPointer<Element>: @unchecked Sendable {
 }
 
 /// The result of a side part, written by the worker and read after its join.
-private final class SideResult<Value>: @unchecked Sendable {
+final class SideResult<Value>: @unchecked Sendable {
   var value: Value?
 }

@@ -17,7 +17,35 @@ public enum ONNXReader {
   public static func read(_ bytes: FileBytes, path: String, limits: Limits) throws(ReadError)
     -> WeightFile
   {
+    let split = InitializerSplit(
+      limits: limits, externals: ExternalDataResolver(modelPath: path), bytes: bytes,
+      proto: "ModelProto.graph")
+    return try read(bytes, path: path, limits: limits, splitting: split)
+  }
+
+  /// Reads the model, handing the main graph's first initializers to `split` if the graph is
+  /// large; any error then, and the model is read again in one pass.
+  static func read(
+    _ bytes: FileBytes, path: String, limits: Limits, splitting split: InitializerSplit
+  ) throws(ReadError) -> WeightFile {
+    do {
+      return try read(bytes, path: path, limits: limits, split: split)
+    } catch {
+      guard split.started else { throw error }
+      // Something failed while the model was read on two cores: the one pass finds what a
+      // reader meets first, and says where.
+      split.cancel()
+      return try read(bytes, path: path, limits: limits, split: nil)
+    }
+  }
+
+  /// Reads the model, handing the main graph's first initializers to `split` if it is given
+  /// and the graph is large; with no `split`, in one pass.
+  static func read(
+    _ bytes: FileBytes, path: String, limits: Limits, split: InitializerSplit?
+  ) throws(ReadError) -> WeightFile {
     var state = ProtoState(limits: limits)
+    state.split = split
     let model: ModelProto
     do {
       model = try ModelProto(parsing: bytes.reader(), state: &state)
@@ -27,10 +55,15 @@ public enum ONNXReader {
     guard let graph = model.graph else {
       throw ReadError(.malformed, at: bytes.count, "the model has no graph", context: "ModelProto")
     }
+    if let split, split.started {
+      // Another graph field replaced the one read apart: its messages still count.
+      guard graph.apart != nil else { throw InitializerSplit.mustReadInOnePass }
+      split.mainMessages = state.messages
+    }
 
     var collector = TensorCollector(
       limits: limits, externals: ExternalDataResolver(modelPath: path), bytes: bytes)
-    try collector.walk(graph, proto: "ModelProto.graph", path: "", keepScope: true)
+    try collector.walk(graph, proto: "ModelProto.graph", path: "", keepScope: true, split: split)
     for (t, info) in model.trainingInfo.enumerated() {
       if let initialization = info.initialization {
         try collector.walk(

@@ -48,9 +48,10 @@ struct TensorCollector {
   ///   - keepScope: leave the graph's names bound afterwards (the main graph, which training
   ///     algorithms extend).
   ///   - countOperators: add the graph's nodes to ``operatorCounts``.
+  ///   - split: where the main graph's initializers were listed apart, if they were.
   mutating func walk(
     _ graph: GraphProto, proto: String, path: String, keepScope: Bool = false,
-    countOperators: Bool = true
+    countOperators: Bool = true, split: InitializerSplit? = nil
   ) throws(ReadError) {
     let mark = undo.count
     let wasRecording = recordingUndo
@@ -61,25 +62,32 @@ struct TensorCollector {
       for input in graph.input where !input.name.isEmpty { bind(input.name, -1) }
     }
     let firstIndex = tensors.count
-    if path.isEmpty {
-      // Sized from what was decoded, never from a count the file claims; only for the main
-      // graph, since reserving for each of many subgraphs would defeat geometric growth.
-      let initializers = graph.initializer.count + graph.sparseInitializer.count
-      scope.reserveCapacity(initializers)
-      tensors.reserveCapacity(tensors.count + initializers)
-    }
-    for i in graph.initializer.indices {
-      let index = try add(
-        graph.initializer[i], name: graph.initializer[i].name,
-        proto: "\(proto).initializer[\(i)]", section: section)
-      if let earlier = bind(graph.initializer[i].name, index), earlier >= firstIndex {
-        findings.append(
-          Finding(
-            .warning, "onnx.duplicate-name",
-            "initializer \(quoted(graph.initializer[i].name)) is defined twice in "
-              + graphDescription(path),
-            offset: graph.initializer[i].offset))
+    if let split, graph.apart != nil {
+      // Listed on another core by a collector that started as this one is now, empty.
+      guard tensors.isEmpty, path.isEmpty, var listed = split.join() else {
+        throw InitializerSplit.mustReadInOnePass
       }
+      if let error = listed.error { throw error }
+      // Swapped, not copied: the arrays stay uniquely held, and grow in place.
+      swap(&self, &listed.collector)
+      recordingUndo = !keepScope
+      let rest = graph.initializer.count + graph.sparseInitializer.count
+      scope.reserveCapacity(rest)
+      tensors.reserveCapacity(tensors.count + rest)
+      try addInitializers(
+        graph.initializer, from: split.count, proto: proto, section: section,
+        firstIndex: firstIndex, path: path)
+    } else {
+      if path.isEmpty {
+        // Sized from what was decoded, never from a count the file claims; only for the main
+        // graph, since reserving for each of many subgraphs would defeat geometric growth.
+        let initializers = graph.initializer.count + graph.sparseInitializer.count
+        scope.reserveCapacity(initializers)
+        tensors.reserveCapacity(tensors.count + initializers)
+      }
+      try addInitializers(
+        graph.initializer, from: 0, proto: proto, section: section, firstIndex: firstIndex,
+        path: path)
     }
     for (i, sparse) in graph.sparseInitializer.enumerated() {
       let index = try add(
@@ -93,6 +101,56 @@ struct TensorCollector {
         countOperators: countOperators)
     }
     if !keepScope { restore(to: mark) }
+  }
+
+  /// Adds a graph's initializers and binds their names, noting a name defined twice.
+  ///
+  /// `initializers` are the graph's from the one numbered `first`.
+  private mutating func addInitializers(
+    _ initializers: [TensorProto], from first: Int, proto: String, section: String,
+    firstIndex: Int, path: String
+  ) throws(ReadError) {
+    for i in initializers.indices {
+      try addInitializer(
+        initializers[i], number: first + i, proto: proto, section: section,
+        firstIndex: firstIndex, path: path)
+    }
+  }
+
+  /// Adds the graph's initializer numbered `number` and binds its name, noting a name defined
+  /// twice in the graph, whose tensors start at `firstIndex`.
+  private mutating func addInitializer(
+    _ initializer: TensorProto, number: Int, proto: String, section: String, firstIndex: Int,
+    path: String
+  ) throws(ReadError) {
+    let index = try add(
+      initializer, name: initializer.name, proto: "\(proto).initializer[\(number)]",
+      section: section)
+    if let earlier = bind(initializer.name, index), earlier >= firstIndex {
+      findings.append(
+        Finding(
+          .warning, "onnx.duplicate-name",
+          "initializer \(quoted(initializer.name)) is defined twice in "
+            + graphDescription(path),
+          offset: initializer.offset))
+    }
+  }
+
+  /// Adds the main graph's initializer numbered `number` to this collector, which holds the
+  /// ones before it and nothing else, as the walk of the main graph does first
+  /// (``InitializerSplit``). The first call reserves room for `expected` of them.
+  mutating func addMainInitializer(
+    _ initializer: TensorProto, number: Int, expected: Int, proto: String
+  ) throws(ReadError) {
+    if number == 0 {
+      scope.reserveCapacity(expected)
+      tensors.reserveCapacity(expected)
+    }
+    // The main graph's scope is kept: nothing to undo.
+    recordingUndo = false
+    defer { recordingUndo = true }
+    try addInitializer(
+      initializer, number: number, proto: proto, section: "", firstIndex: 0, path: "")
   }
 
   private mutating func visit(

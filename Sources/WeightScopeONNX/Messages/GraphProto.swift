@@ -11,6 +11,9 @@ struct GraphProto: ProtoMessage {
   var output: [ValueInfoProto] = []
   /// Entries in `value_info`; they are decoded (and so checked) but not kept.
   var valueInfoCount = 0
+  /// The fields of the first initializers, listed on another core (`InitializerSplit`) and
+  /// skipped here; `initializer` then holds the ones after them.
+  private(set) var apart: Range<Int>?
   /// While decoding: the pages the walk over initializers has mapped.
   private var footprint: MappedFootprint?
   private var lastInitializer = 0
@@ -51,10 +54,20 @@ struct GraphProto: ProtoMessage {
     // read after another unless the next keys are guessed and asked for ahead.
     var readAhead = HeaderReadAhead(fields.bytes)
     var scanned = MappedFootprint(fields.bytes, from: fields.position)
+    // The first run of initializer fields with nothing else between them, and whether every
+    // field was counted.
+    var run = 0..<0
+    var runCount = 0
+    var counted = false
     while true {
       let position = scan.position
       let started = readAhead.willRead(at: position)
-      guard let key = try? scan.nextKey() else { break }
+      let next: FieldKey?
+      do { next = try scan.nextKey() } catch { break }
+      guard let key = next else {
+        counted = true
+        break
+      }
       if readAhead.didRead(at: position, started: started) {
         scanned.landed(at: position)
         // Headers here map the payloads around them: counting would map every header twice,
@@ -67,6 +80,10 @@ struct GraphProto: ProtoMessage {
         initializers += 1
       }
       guard (try? scan.skip(key)) != nil else { break }
+      if key.number == 5, runCount == 0 || run.upperBound == position {
+        run = (runCount == 0 ? position : run.lowerBound)..<scan.position
+        runCount += 1
+      }
     }
     // Decoding walks the same headers again.
     footprint = scanned.restarted(from: fields.position)
@@ -75,7 +92,15 @@ struct GraphProto: ProtoMessage {
     HeapReserve.expect(bytes: min(nodes + initializers, state.remainingMessages) * 300)
     // Each is a message, so no more than the limit lets through.
     node.reserveCapacity(min(nodes, state.remainingMessages))
-    initializer.reserveCapacity(min(initializers, state.remainingMessages))
+    // The main graph of a model read in one go (a few megabytes at most, so no read-ahead)
+    // may hand its first initializers, when they are all in one run, to another core.
+    if counted, state.depth == 2, fields.remaining <= 16 << 20, runCount == initializers,
+      let split = state.split
+    {
+      apart = split.start(run: run, count: initializers, nodes: nodes, depth: state.depth)
+    }
+    let apartCount = apart == nil ? 0 : state.split?.count ?? 0
+    initializer.reserveCapacity(min(initializers - apartCount, state.remainingMessages))
   }
 
   mutating func decode(_ key: FieldKey, _ fields: inout MessageReader, _ state: inout ProtoState)
@@ -85,6 +110,10 @@ struct GraphProto: ProtoMessage {
     case 1: node.append(try fields.message(key, NodeProto.self, &state, "[\(node.count)]"))
     case 2: name = try fields.string(key)
     case 5:
+      if let apart, key.offset == apart.lowerBound {
+        try fields.jump(to: apart.upperBound)
+        return
+      }
       let start = fields.position
       initializer.append(
         try fields.message(key, TensorProto.self, &state, "[\(initializer.count)]"))

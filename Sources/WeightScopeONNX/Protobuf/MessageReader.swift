@@ -9,9 +9,16 @@ import WeightScopeCore
 /// Reads the file's buffer directly: a field's bytes are handed out as a range of the file,
 /// so that reading a string or skipping a payload makes no sub-reader.
 struct MessageReader {
-  /// The file, kept alive while its buffer is read.
-  let bytes: FileBytes
+  /// The file, kept alive while its buffer is read: by this reader, unless it is a nested
+  /// message's reader, which lives only while its parent's ``message(_:_:_:_:)`` runs. Two
+  /// cores decoding one file would otherwise contend for the file's reference count once per
+  /// message.
+  private let owner: FileBytes?
+  /// The file, not retained.
+  unowned(unsafe) let bytes: FileBytes
   private let buffer: UnsafeRawBufferPointer
+  /// The file's size, for errors that say whether a length runs past the file's end.
+  private let fileCount: Int
   /// Offset of the next byte to read.
   private(set) var position: Int
   /// One past the message's last byte.
@@ -19,17 +26,26 @@ struct MessageReader {
 
   /// A reader over the fields from `reader`'s position to its end.
   init(_ reader: ByteReader) {
-    bytes = reader.bytes
-    buffer = reader.bytes.buffer
-    position = reader.position
-    end = reader.end
+    self.init(reader.bytes, range: reader.position..<reader.end)
   }
 
   /// A reader over `range` of `bytes`, which must lie inside them (a range this type handed
   /// out, or one checked by the caller).
   init(_ bytes: FileBytes, range: Range<Int>) {
+    owner = bytes
     self.bytes = bytes
     buffer = bytes.buffer
+    fileCount = bytes.count
+    position = range.lowerBound
+    end = range.upperBound
+  }
+
+  /// A reader over `range`, inside `parent`'s message, for no longer than `parent` lives.
+  private init(nestedIn parent: MessageReader, range: Range<Int>) {
+    owner = nil
+    bytes = parent.bytes
+    buffer = parent.buffer
+    fileCount = parent.fileCount
     position = range.lowerBound
     end = range.upperBound
   }
@@ -59,7 +75,7 @@ struct MessageReader {
   /// The varint at the position, which must end inside this message.
   @inline(__always)
   mutating func readVarint() throws(ReadError) -> UInt64 {
-    try Varint.read(buffer, at: &position, end: end, fileCount: bytes.count)
+    try Varint.read(buffer, at: &position, end: end, fileCount: fileCount)
   }
 
   /// The error for data that runs past `end`: `.truncated` when that end is the end of the
@@ -81,7 +97,7 @@ struct MessageReader {
   /// The error for a length that runs past the end, built apart from the check.
   @inline(never)
   func lengthPastEnd(_ length: UInt64, at offset: Int) -> ReadError {
-    Self.pastEnd(at: offset, "length \(length)", end: end, fileCount: bytes.count)
+    Self.pastEnd(at: offset, "length \(length)", end: end, fileCount: fileCount)
   }
 
   /// The text of `range` of the file, decoded as UTF-8, invalid sequences repaired.
@@ -126,9 +142,18 @@ struct MessageReader {
   /// Skips `count` bytes, which must lie inside this message.
   mutating func skipBytes(_ count: Int, at offset: Int, _ what: String) throws(ReadError) {
     guard count <= remaining else {
-      throw Self.pastEnd(at: offset, what, end: end, fileCount: bytes.count)
+      throw Self.pastEnd(at: offset, what, end: end, fileCount: fileCount)
     }
     position += count
+  }
+
+  /// Moves to `offset`, between the position and the end of this message: past fields that
+  /// are decoded elsewhere.
+  mutating func jump(to offset: Int) throws(ReadError) {
+    guard offset >= position, offset <= end else {
+      throw ReadError(.malformed, at: position, "cannot move to \(hex(offset)) in this message")
+    }
+    position = offset
   }
 
   // MARK: Length-delimited
@@ -183,7 +208,7 @@ struct MessageReader {
   ) throws(ReadError) -> M {
     let range = try lengthDelimited(key)
     do {
-      return try M(fields: MessageReader(bytes, range: range), state: &state)
+      return try M(fields: MessageReader(nestedIn: self, range: range), state: &state)
     } catch {
       throw error.prefixed(component())
     }
@@ -232,7 +257,7 @@ struct MessageReader {
       var at = packed.lowerBound
       var count = 0
       while at < packed.upperBound {
-        let raw = try Varint.read(buffer, at: &at, end: packed.upperBound, fileCount: bytes.count)
+        let raw = try Varint.read(buffer, at: &at, end: packed.upperBound, fileCount: fileCount)
         let value = Int(truncatingIfNeeded: Int64(bitPattern: raw))
         if values.count < limit { values.append(value) }
         count += 1

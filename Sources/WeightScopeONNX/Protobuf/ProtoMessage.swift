@@ -15,6 +15,8 @@ struct ProtoState {
   var dimsScratch: [Int] = []
   /// The dimensions of the tensor decoded last: tensors of one shape share one array.
   private var recentDims: [Int] = []
+  /// Where the main graph's initializers may be handed to another core; nil in one pass.
+  var split: InitializerSplit?
 
   /// An array holding `dimsScratch`: the last one made when it holds the same values.
   mutating func takeDims() -> [Int] {
@@ -30,6 +32,12 @@ struct ProtoState {
 
   init(limits: Limits) {
     self.limits = limits
+  }
+
+  /// The state for fields of a message decoded apart, nested `depth` deep.
+  init(limits: Limits, depth: Int) {
+    self.limits = limits
+    self.depth = depth
   }
 
   /// Counts a message starting at `offset` and one level of nesting.
