@@ -15,8 +15,14 @@ public func analyze(_ file: WeightFile) -> Analysis {
   // By index, the tensors' fields read in place: mapping the tensors would copy each one.
   var placements: [Placement] = []
   if onnx {
-    placements.reserveCapacity(file.tensors.count)  // One per tensor already read.
-    for i in file.tensors.indices { placements.append(placer.place(file.tensors, at: i)) }
+    // What each tensor's own fields decide, a large file's halves at once; then, in order,
+    // the layers named after nodes, which depend on the tensors before.
+    let tensors = file.tensors
+    let decisions = ForkJoin.map(count: tensors.count, split: true, state: ONNXPlacer.OperandCache()) {
+      i, cache in ONNXPlacer.decide(tensors, at: i, cache: &cache)
+    }
+    placements.reserveCapacity(tensors.count)  // One per tensor already read.
+    for i in decisions.indices { placements.append(placer.place(tensors, at: i, decisions[i])) }
   } else {
     // Each PyTorch name is placed on its own: a large file's halves are placed at once.
     let tensors = file.tensors

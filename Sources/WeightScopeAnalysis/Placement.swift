@@ -240,23 +240,62 @@ struct ONNXPlacer {
   /// module path and the tensor is not optimizer state (the same as `placePyTorch` gives, whose
   /// layer is then the tensor's layer here too).
   private(set) var nameReadings: [NameReading?] = []
+  /// What a tensor's own fields decide of its placement.
+  struct Decision {
+    var placement: Placement
+    var reading: NameReading?
+    /// Whether the layer is still to be named from the deciding use's node, which depends on
+    /// the tensors placed before (``place(_:at:)`` does it, in order).
+    var layerFromNode: Bool
+  }
+
   /// The last operand looked up, and what it is: neighbouring tensors often fill the same slot
   /// of the same operator.
-  private var lastOperand: (op: String, slot: Int, operand: (TensorRole, String)?)?
+  struct OperandCache {
+    fileprivate var last: (op: String, slot: Int, operand: (TensorRole, String)?)?
+
+    /// `parameterOperand(op:slot:)`, remembered for the last pair asked.
+    mutating func operand(op: String, slot: Int) -> (TensorRole, String)? {
+      if let last, last.slot == slot, last.op == op { return last.operand }
+      let operand = parameterOperand(op: op, slot: slot)
+      last = (op, slot, operand)
+      return operand
+    }
+  }
+
+  private var cache = OperandCache()
 
   /// Places `tensors[i]`, whose fields are read in place: passing a TensorInfo would copy it.
   mutating func place(_ tensors: [TensorInfo], at i: Int) -> Placement {
     if nameReadings.isEmpty { nameReadings.reserveCapacity(tensors.count) }  // Tensors read.
+    return place(tensors, at: i, Self.decide(tensors, at: i, cache: &cache))
+  }
+
+  /// Finishes `decision`, made for `tensors[i]` by ``decide(_:at:cache:)``, in order: the
+  /// tensors before it have been placed.
+  mutating func place(_ tensors: [TensorInfo], at i: Int, _ decision: Decision) -> Placement {
+    nameReadings.append(decision.reading)
+    var placement = decision.placement
+    if decision.layerFromNode, let u = placement.useIndex {
+      placement.layer = layerName(for: tensors[i].uses[u], claimsWeight: placement.role == .weight)
+    }
+    return placement
+  }
+
+  /// What `tensors[i]`'s name, type and uses decide of its placement, whatever the other
+  /// tensors are: all of it, unless its layer comes from a node.
+  static func decide(_ tensors: [TensorInfo], at i: Int, cache: inout OperandCache) -> Decision {
     let name = tensors[i].name
     let section = tensors[i].section
     if isOptimizerSection(section) {
-      nameReadings.append(nil)
-      return Placement(layer: section, localName: name, role: .optimizerState)
+      return Decision(
+        placement: Placement(layer: section, localName: name, role: .optimizerState),
+        reading: nil, layerFromNode: false)
     }
     let named = hasModuleName(name)
     let (module, local) = splitModule(name)
     let nameRole = named ? role(forLocalName: local) : .other
-    nameReadings.append(named ? NameReading(localName: local, role: nameRole) : nil)
+    let reading = named ? NameReading(localName: local, role: nameRole) : nil
     let dtype = tensors[i].dtype
     let integer = !dtype.isFloatingPoint && !dtype.isQuantized
 
@@ -266,7 +305,7 @@ struct ONNXPlacer {
     var paramUse: Int?
     var operand: (TensorRole, String)?
     for k in uses.indices {
-      if let found = lookUpOperand(op: uses[k].opType, slot: uses[k].inputIndex) {
+      if let found = cache.operand(op: uses[k].opType, slot: uses[k].inputIndex) {
         paramUse = k
         operand = found
         break
@@ -291,22 +330,17 @@ struct ONNXPlacer {
     }
 
     let layer: String
+    let layerFromNode = !named && useIndex != nil
     if named {
       layer = module
-    } else if let u = useIndex {
-      layer = layerName(for: uses[u], claimsWeight: role == .weight)
+    } else if layerFromNode {
+      layer = ""
     } else {
       layer = section.isEmpty ? name : section
     }
-    return Placement(layer: layer, localName: localName, role: role, useIndex: useIndex)
-  }
-
-  /// `parameterOperand(op:slot:)`, remembered for the last pair asked.
-  private mutating func lookUpOperand(op: String, slot: Int) -> (TensorRole, String)? {
-    if let last = lastOperand, last.slot == slot, last.op == op { return last.operand }
-    let operand = parameterOperand(op: op, slot: slot)
-    lastOperand = (op, slot, operand)
-    return operand
+    return Decision(
+      placement: Placement(layer: layer, localName: localName, role: role, useIndex: useIndex),
+      reading: reading, layerFromNode: layerFromNode)
   }
 
   private mutating func layerName(for use: OperatorUse, claimsWeight: Bool) -> String {

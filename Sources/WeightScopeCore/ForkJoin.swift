@@ -59,6 +59,34 @@ public enum ForkJoin {
   }
 }
 
+extension ForkJoin {
+  /// ``map(count:split:_:)`` where each half carries its own copy of `state` from one index to
+  /// the next (a cache of the last lookup), starting from the value given.
+  public static func map<Element, State: Sendable>(
+    count: Int, split: Bool, state: State,
+    _ transform: @escaping @Sendable (Int, inout State) -> Element
+  ) -> [Element] {
+    let count = max(0, count)
+    let half = count / 2
+    return [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
+      guard let base = buffer.baseAddress else { return }
+      let target = SharedPointer(base)
+      // Each thread initializes its own half of the buffer, and only that.
+      _ = run(
+        split: split && count >= worthwhile,
+        side: {
+          var own = state
+          for index in half..<count { (target.base + index).initialize(to: transform(index, &own)) }
+        },
+        main: {
+          var own = state
+          for index in 0..<half { (target.base + index).initialize(to: transform(index, &own)) }
+        })
+      initialized = count
+    }
+  }
+}
+
 /// A buffer two threads fill in disjoint halves.
 private struct SharedPointer<Element>: @unchecked Sendable {
   let base: UnsafeMutablePointer<Element>
