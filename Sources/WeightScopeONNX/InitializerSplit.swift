@@ -74,10 +74,12 @@ final class InitializerSplit: @unchecked Sendable {
     }
     let range = run.lowerBound..<fields.position
     let (limits, externals, bytes, proto) = (self.limits, self.externals, self.bytes, self.proto)
+    // The other core's collector makes room for every initializer: the walk adds the rest
+    // to its arrays and names, which then grow in place.
     work = SideWork {
       Self.list(
-        range, count: taken, depth: depth, limits: limits, externals: externals, bytes: bytes,
-        proto: proto)
+        range, count: taken, room: count, depth: depth, limits: limits, externals: externals,
+        bytes: bytes, proto: proto)
     }
     guard work != nil else { return nil }
     started = true
@@ -100,11 +102,12 @@ final class InitializerSplit: @unchecked Sendable {
     work = nil
   }
 
-  /// Decodes the initializer fields in `range` and adds each to a new collector as it comes.
+  /// Decodes the `count` initializer fields in `range` and adds each to a new collector, with
+  /// room for `room` of them, as it comes.
   ///
   /// Once adding one fails, the rest are only decoded: a decoding error anywhere comes first.
   private static func list(
-    _ range: Range<Int>, count: Int, depth: Int, limits: Limits,
+    _ range: Range<Int>, count: Int, room: Int, depth: Int, limits: Limits,
     externals: ExternalDataResolver, bytes: FileBytes, proto: String
   ) -> Listed {
     var listed = Listed(
@@ -119,7 +122,7 @@ final class InitializerSplit: @unchecked Sendable {
         if listed.error == nil {
           do {
             try listed.collector.addMainInitializer(
-              initializer, number: number, expected: count, proto: proto)
+              initializer, number: number, expected: room, proto: proto)
           } catch {
             listed.error = error
           }

@@ -32,6 +32,16 @@ public enum PyTorchZipReader {
   public static func readKeepingReads(_ bytes: FileBytes, path: String, limits: Limits)
     throws(ReadError) -> (file: WeightFile, reads: Reads)
   {
+    // `torch.save` writes the pickle first: its heap is reserved before the directory is
+    // parsed, so that the other core makes it ready meanwhile rather than while the pickle is
+    // read on both.
+    // Its header is not checked yet: a size past the file's end reserves nothing.
+    let early = ZipArchive.firstEntry(bytes.reader()).flatMap { first in
+      (first.name.hasSuffix("/data.pkl") || first.name == "data.pkl")
+        && first.entry.compressedSize <= bytes.count - min(bytes.count, first.entry.localHeaderOffset)
+        ? first.entry : nil
+    }
+    if let early { reservePickleHeap(early) }
     let zip = try ZipArchive(bytes.reader(), limits: limits)
     guard let pickleEntry = zip.entry(relative: "data.pkl") else {
       throw ReadError(
@@ -39,12 +49,7 @@ public enum PyTorchZipReader {
         "a zip archive without \(zip.topFolder.isEmpty ? "" : zip.topFolder + "/")data.pkl: not a PyTorch checkpoint",
         context: "zip archive")
     }
-    // Naming a state dict's tensors in one pass takes about six bytes of heap per pickle
-    // byte (a size the archive has checked to lie inside the file); the machine's document,
-    // when that pass cannot be used, as much again (``CheckpointPickle`` reserves it then).
-    let (heap, tooMuch) = pickleEntry.compressedSize.multipliedReportingOverflow(
-      by: CheckpointPickle.onePassHeapPerByte)
-    HeapReserve.expect(bytes: tooMuch ? .max : heap)
+    if early?.headerOffset != pickleEntry.headerOffset { reservePickleHeap(pickleEntry) }
     // The local header and the pickle, in one read on a cold cache (the header's name and
     // extra field are short; a few KiB more covers them).
     let (dataEnd, overflow) = pickleEntry.localHeaderOffset.addingReportingOverflow(
@@ -94,6 +99,16 @@ public enum PyTorchZipReader {
       file,
       Reads(archive: zip, pickleGlobals: contents.pickleGlobals, pickleEnd: contents.pickleEnd)
     )
+  }
+
+  /// Reserves the heap that naming a state dict's tensors in one pass takes: about six bytes
+  /// per pickle byte; the machine's document, when that pass cannot be used, as much again
+  /// (``CheckpointPickle`` reserves it then). A reservation is a hint: a size from a header
+  /// not yet checked costs at most ``HeapReserve/maximum`` of ready pages.
+  private static func reservePickleHeap(_ entry: CentralDirectoryHeader) {
+    let (heap, tooMuch) = entry.compressedSize.multipliedReportingOverflow(
+      by: CheckpointPickle.onePassHeapPerByte)
+    HeapReserve.expect(bytes: tooMuch ? .max : heap)
   }
 
   /// The trimmed text of a small entry (`version`, `byteorder`).

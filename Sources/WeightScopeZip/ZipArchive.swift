@@ -78,6 +78,19 @@ public struct ZipArchive: Sendable {
     try checkLayout()
   }
 
+  /// The first entry of the directory `reader` ends with, read before the rest and without
+  /// their checks; nil when it cannot be read. For a hint that cannot wait for the whole
+  /// directory (the heap a checkpoint's pickle, which `torch.save` writes first, will take).
+  public static func firstEntry(_ reader: ByteReader) -> (name: String, entry: CentralDirectoryHeader)? {
+    guard let end = try? EndOfCentralDirectory(parsing: reader), end.entryCount > 0,
+      end.directoryOffset >= reader.start,
+      var directory = try? reader.slice(
+        at: end.directoryOffset, count: min(end.directorySize, 64 << 10), "central directory"),
+      let first = try? CentralDirectoryHeader(parsing: &directory)
+    else { return nil }
+    return (first.name(in: reader), first)
+  }
+
   /// The name of `entry`'s folder: what comes before its first `/`, or "" when it has none.
   static func topFolder(of entry: CentralDirectoryHeader, in reader: ByteReader) -> String {
     if entry.nameIsASCII {
