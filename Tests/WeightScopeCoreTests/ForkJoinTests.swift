@@ -84,6 +84,41 @@ import Testing
     #endif
   }
 
+  /// Each half starts from the state given and carries its own copy from index to index, on
+  /// two threads or, for a short list, one after the other.
+  @Test func mapWithStateGivesEachHalfItsOwnCopy() {
+    for count in [0, 5, ForkJoin.worthwhile, 2 * ForkJoin.worthwhile + 3] {
+      // The state counts the indices its half has mapped so far.
+      let mapped = ForkJoin.map(count: count, split: true, state: 0) { i, seen in
+        defer { seen += 1 }
+        return (i, seen)
+      }
+      let half = count / 2
+      #expect(mapped.map(\.0) == Array(0..<count))
+      #expect(mapped.map(\.1) == (0..<count).map { $0 >= half ? $0 - half : $0 })
+    }
+  }
+
+  /// Side work runs on another thread; its result is handed over once, and work never
+  /// joined is waited for when it goes away.
+  @Test func sideWorkJoinsOrWaitsWhenDropped() throws {
+    #if os(Linux)
+      let caller = UInt(pthread_self())
+      let work = try #require(SideWork { UInt(pthread_self()) })
+      #expect(work.join() != caller)
+      let finished = Mutex(false)
+      do {
+        _ = SideWork {
+          var total = 0
+          for i in 0..<2_000_000 { total &+= i }
+          finished.withLock { $0 = true }
+          return total
+        }
+      }
+      #expect(finished.withLock { $0 })
+    #endif
+  }
+
   /// Splits inside a side part (an analysis in halves beside a scan) each get a worker.
   @Test func nestedSplitsFinish() {
     let (outer, inner) = ForkJoin.run(

@@ -220,7 +220,10 @@ import WeightScopeModel
     #expect(k.uses == [OperatorUse(opType: "Reshape", node: "Reshape_1", inputIndex: 1)])
   }
 
-  @Test func manyInitializersListQuickly() throws {
+  /// A hundred thousand nodes and initializers: a walk that is quadratic in them would take
+  /// hours, which the time limit turns into a failure. (Speed is measured by
+  /// `tools/bench_listing.py`, not here.)
+  @Test(.timeLimit(.minutes(2))) func manyInitializersList() throws {
     let count = 100_000
     var graph: [UInt8] = []
     for i in 0..<count {
@@ -230,12 +233,8 @@ import WeightScopeModel
       graph += PB.bytes(5, PB.tensor("w\(i)", dims: [1]))
     }
     let bytes = PB.varint(1, 8) + PB.bytes(7, graph)
-    let clock = ContinuousClock()
-    var file: WeightFile?
-    let elapsed = try clock.measure { file = try readModel(bytes) }
-    #expect(file?.tensors.count == count)
-    #expect(file?.tensors.last?.uses.map(\.node) == ["Mul_\(count - 1)"])
-    // Release builds take about a tenth of this; debug builds of the tests are far slower.
-    #expect(elapsed < .seconds(5), "\(elapsed)")
+    let file = try readModel(bytes)
+    #expect(file.tensors.count == count)
+    #expect(file.tensors.last?.uses.map(\.node) == ["Mul_\(count - 1)"])
   }
 }

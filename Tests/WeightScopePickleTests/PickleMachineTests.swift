@@ -283,8 +283,9 @@ import WeightScopeCore
     #expect(error { () throws(ReadError) in _ = try run(fits, limits: limits) } == nil)
   }
 
-  @Test func billionLaughsStaysSmallAndFast() throws {
-    // L0 = []; L(i+1) = [Li] * 10, 60 levels deep: 10^60 elements if expanded.
+  /// L0 = []; L(i+1) = [Li] * 10, 60 levels deep: 10^60 elements if expanded, which would not
+  /// end; the time limit turns that into a failure.
+  @Test(.timeLimit(.minutes(1))) func billionLaughsStaysSmall() throws {
     var bytes = pickle(UInt8(0x80), UInt8(2), "]r", [0, 0, 0, 0] as [UInt8])
     for level in 0..<60 {
       bytes += pickle("(")
@@ -292,11 +293,8 @@ import WeightScopeCore
       bytes += pickle("lr", [UInt8(level + 1), 0, 0, 0])
     }
     bytes += pickle(".")
-    let clock = ContinuousClock()
-    let start = clock.now
     let document = try run(bytes)
     let text = document.describe(document.root, budget: 1000)
-    #expect(clock.now - start < .seconds(1))
     #expect(document.nodes.count == 61)
     #expect(text.count < 10_000)
   }

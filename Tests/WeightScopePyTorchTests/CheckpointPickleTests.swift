@@ -76,8 +76,10 @@ func rebuild(key: String, shape: [UInt8]) -> [UInt8] {
     #expect(contents.facts == [FileFact("epoch", "3")])
   }
 
-  @Test func sharedContainersAreWalkedOnceAndStayFast() throws {
-    // A list of 10 references to a list of 10 references ... 40 levels, holding one tensor.
+  /// A list of 10 references to a list of 10 references ... 40 levels, holding one tensor:
+  /// 10^40 paths, a walk that would not end unless each shared list is walked once (the time
+  /// limit turns that into a failure).
+  @Test(.timeLimit(.minutes(1))) func sharedContainersAreWalkedOnce() throws {
     var pickle = bytes(
       UInt8(0x80), UInt8(2), "(", rebuild(key: "0", shape: [1]), "lr", [0, 0, 0, 0] as [UInt8])
     for level in 0..<40 {
@@ -86,10 +88,7 @@ func rebuild(key: String, shape: [UInt8]) -> [UInt8] {
       pickle += bytes("lr", [UInt8(level + 1), 0, 0, 0])
     }
     pickle += bytes(".")
-    let clock = ContinuousClock()
-    let start = clock.now
     let contents = try read(pickle, records: ["0": 4])
-    #expect(clock.now - start < .seconds(1))
     #expect(contents.tensors.count == 1)
     #expect(contents.tensors.first?.name == String(repeating: "0.", count: 40) + "0")
   }

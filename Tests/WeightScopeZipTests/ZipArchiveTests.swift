@@ -68,6 +68,19 @@ private func storedZip(_ names: [String]) -> FileBytes {
     #expect(zip.entry(relative: "data/0")?.uncompressedSize == 64)
   }
 
+  /// The first record, read ahead of the directory: the same header the archive gives.
+  @Test func firstEntryIsReadBeforeTheDirectory() throws {
+    let bytes = try fixture("stored.zip")
+    let first = try #require(ZipArchive.firstEntry(bytes.reader()))
+    #expect(first.name == "model/data.pkl")
+    #expect(first.entry == (try open("stored.zip")).entries.first)
+    #expect(ZipArchive.firstEntry(storedZip([]).reader()) == nil)
+    #expect(ZipArchive.firstEntry(FileBytes(copying: Array("not a zip".utf8)).reader()) == nil)
+    // Of several records, the first.
+    let zip = storedZip(["a/data.pkl", "a/data/0"])
+    #expect(ZipArchive.firstEntry(zip.reader())?.name == "a/data.pkl")
+  }
+
   @Test func inflatesDeflatedEntries() throws {
     let zip = try open("deflated.zip")
     #expect(zip.topFolder == "top")
