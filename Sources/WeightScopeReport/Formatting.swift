@@ -2,27 +2,35 @@ import WeightScopeCore
 
 /// `5853133` -> `5,853,133`.
 func grouped(_ value: Int) -> String {
-  // Digits from the right into a fixed buffer: 19 digits, 6 commas and a sign fit in 32.
   withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
-    var magnitude = value.magnitude
-    var position = buffer.count
-    var digits = 0
-    repeat {
-      if digits > 0 && digits % 3 == 0 {
-        position -= 1
-        buffer[position] = UInt8(ascii: ",")
-      }
-      position -= 1
-      buffer[position] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-      magnitude /= 10
-      digits += 1
-    } while magnitude > 0
-    if value < 0 {
-      position -= 1
-      buffer[position] = UInt8(ascii: "-")
-    }
-    return String(decoding: UnsafeBufferPointer(rebasing: buffer[position...]), as: UTF8.self)
+    let start = writeDigits(value, separators: true, into: buffer)
+    return String(decoding: UnsafeBufferPointer(rebasing: buffer[start...]), as: UTF8.self)
   }
+}
+
+/// Writes `value` in decimal, with a comma between thousands when `separators`, at the end of
+/// `buffer` (32 bytes: 19 digits, 6 commas and a sign fit); returns where it starts.
+func writeDigits(_ value: Int, separators: Bool, into buffer: UnsafeMutableBufferPointer<UInt8>)
+  -> Int
+{
+  var magnitude = value.magnitude
+  var position = buffer.count
+  var digits = 0
+  repeat {
+    if separators && digits > 0 && digits % 3 == 0 {
+      position -= 1
+      buffer[position] = UInt8(ascii: ",")
+    }
+    position -= 1
+    buffer[position] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+    magnitude /= 10
+    digits += 1
+  } while magnitude > 0
+  if value < 0 {
+    position -= 1
+    buffer[position] = UInt8(ascii: "-")
+  }
+  return position
 }
 
 /// `23412544` -> `22.33 MiB`: binary units, two decimals from KiB up.
@@ -108,7 +116,7 @@ struct Table {
   }
 
   /// Lays out one line at a time at the end of the output.
-  private struct LineWriter {
+  struct LineWriter {
     let widths: [Int]
     let alignments: [Alignment]
     let spaces = [UInt8](repeating: 0x20, count: 64)

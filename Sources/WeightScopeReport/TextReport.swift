@@ -1,4 +1,5 @@
 import WeightScopeAnalysis
+import WeightScopeCore
 import WeightScopeModel
 
 /// A human-readable report: header, one row per layer with its formula, totals, findings.
@@ -38,13 +39,20 @@ public enum TextReport {
       line("")
       tensorTable(analysis, options).write(into: &out)
     }
-    let notes = analysis.layers.flatMap { layer in
-      layer.notes.map { "  \(layerName(layer.name)): \($0)" }
-    }
-    if !notes.isEmpty {
+    if analysis.layers.contains(where: { !$0.notes.isEmpty }) {
       line("")
       line("Notes:")
-      notes.forEach(line)
+      // Each note written straight into the bytes: `  layer: note`.
+      for layer in analysis.layers where !layer.notes.isEmpty {
+        let name = layerName(layer.name)
+        for note in layer.notes {
+          out.append(contentsOf: "  ".utf8)
+          out.append(contentsOf: name.utf8)
+          out.append(contentsOf: ": ".utf8)
+          out.append(contentsOf: note.utf8)
+          out.append(0x0A)
+        }
+      }
     }
     line("")
     if analysis.findings.isEmpty {
@@ -62,15 +70,15 @@ public enum TextReport {
   static func layerName(_ name: String) -> String { name.isEmpty ? "(root)" : name }
 
   static func layerTable(_ analysis: Analysis, _ options: Options, into out: inout [UInt8]) {
-    var table = Table(
+    var table = CellTable(
       header: [
         "Layer", "Kind", "Weight shape", "Bias shape", "Params", "Non-trainable", "Formula",
       ],
-      alignments: [.left, .left, .left, .left, .right, .right, .left])
+      alignments: [.left, .left, .left, .left, .right, .right, .left],
+      rows: analysis.layers.count)  // A row per layer, a few with a second.
     var hidden = 0
     var hiddenElements = 0
     let all = analysis.tensors
-    table.rows.reserveCapacity(analysis.layers.count)  // A row per layer, a few with a second.
     for layer in analysis.layers {
       if layer.kind == .constants || layer.kind == .optimizer {
         hidden += 1
@@ -79,32 +87,41 @@ public enum TextReport {
       }
       let indices = layer.tensorIndices
       // The first weight and bias, read in place.
-      var weight: String?
-      var bias: String?
+      var weight: Int?
+      var bias: Int?
       for i in indices where weight == nil || bias == nil {
         let role = all[i].role
-        if role == .weight, weight == nil { weight = shapeText(all[i].info.shape) }
-        if role == .bias, bias == nil { bias = shapeText(all[i].info.shape) }
+        if role == .weight, weight == nil { weight = i }
+        if role == .bias, bias == nil { bias = i }
       }
-      var formula = ""
-      var second = ""
+      table.add(layerName(layer.name), cappedAt: options.maxNameWidth)
+      table.add(layer.kind.rawValue)
+      for found in [weight, bias] {
+        if let found { table.add(shape: all[found].info.shape) } else { table.addEmpty() }
+      }
+      table.add(grouped: layer.trainable)
+      if layer.nonTrainable > 0 { table.add(grouped: layer.nonTrainable) } else { table.addEmpty() }
       if let check = layer.formula {
         let f = check.formula
+        var formula: String
         if f.nonTrainable == 0 || f.trainable == 0 {
           formula = "\(check.text) = \(grouped(check.expected))"
         } else {
           formula = "\(f.trainableText) = \(grouped(f.trainable))"
         }
         if !check.matches { formula += "  MISMATCH: tensors hold \(grouped(check.actual))" }
+        table.add(formula)
+      } else {
+        table.addEmpty()
       }
-      if layer.nonTrainable > 0 { second = nonTrainableText(indices.map { all[$0] }) }
-      table.rows.append([
-        capped(layerName(layer.name), options.maxNameWidth), layer.kind.rawValue, weight ?? "",
-        bias ?? "",
-        grouped(layer.trainable), layer.nonTrainable > 0 ? grouped(layer.nonTrainable) : "",
-        formula,
-      ])
-      if !second.isEmpty { table.rows.append(["", "", "", "", "", "", second]) }
+      table.endRow()
+      guard layer.nonTrainable > 0 else { continue }
+      let second = nonTrainableText(indices.map { all[$0] })
+      if !second.isEmpty {
+        for _ in 0..<6 { table.addEmpty() }
+        table.add(second)
+        table.endRow()
+      }
     }
     table.write(into: &out)
     if hidden > 0 {
@@ -176,23 +193,30 @@ public enum TextReport {
     return parts.isEmpty ? "" : "(" + parts.joined(separator: ", ") + ")"
   }
 
-  static func tensorTable(_ analysis: Analysis, _ options: Options) -> Table {
-    var table = Table(
+  static func tensorTable(_ analysis: Analysis, _ options: Options) -> CellTable {
+    var table = CellTable(
       header: [
         "Tensor", "Shape", "DType", "Elements", "Bytes", "Role", "Trainable", "Shared with",
       ],
-      alignments: [.left, .left, .left, .right, .right, .left, .left, .left])
+      alignments: [.left, .left, .left, .right, .right, .left, .left, .left],
+      rows: analysis.tensors.count)  // A row per tensor.
     for t in analysis.tensors {
-      let trainable: String
+      table.add(t.info.name, cappedAt: options.maxNameWidth)
+      table.add(shape: t.info.shape)
+      table.add(t.info.dtype.rawValue)
+      table.add(grouped: t.info.elements)
+      table.add(grouped: t.info.bytes)
+      table.add(t.role.rawValue)
       switch t.role {
-      case .constant, .optimizerState: trainable = "- (\(t.rule.rawValue))"
-      default: trainable = "\(t.trainable ? "yes" : "no") (\(t.rule.rawValue))"
+      case .constant, .optimizerState: table.add("- (\(t.rule.rawValue))")
+      default: table.add("\(t.trainable ? "yes" : "no") (\(t.rule.rawValue))")
       }
-      table.rows.append([
-        capped(t.info.name, options.maxNameWidth), shapeText(t.info.shape), t.info.dtype.rawValue,
-        grouped(t.info.elements), grouped(t.info.bytes), t.role.rawValue, trainable,
-        t.info.sharedWith.map { capped($0, options.maxNameWidth) } ?? "",
-      ])
+      if let shared = t.info.sharedWith {
+        table.add(shared, cappedAt: options.maxNameWidth)
+      } else {
+        table.addEmpty()
+      }
+      table.endRow()
     }
     return table
   }

@@ -46,6 +46,38 @@ import Testing
     #expect(String(decoding: bytes, as: UTF8.self) == reference(table).map { $0 + "\n" }.joined())
   }
 
+  /// Cells written into one buffer lay out as the same cells in strings do.
+  @Test func cellTableMatchesTheStringTable() {
+    var strings = Table(
+      header: ["Layer", "Shape", "Params", "Formula"], alignments: [.left, .left, .right, .left])
+    var cells = CellTable(header: strings.header, alignments: strings.alignments)
+    let rows: [(String, [Int]?, Int?, String)] = [
+      ("conv1", [32, 3, 3, 3], 896, "((3*3*3)+1)*32"),
+      ("blocks.0.é", [], 1_234, ""),
+      ("", nil, nil, "running_mean/var 2x[64] = 128"),
+      ("a.very.long.module.path.that.is.capped", [7], -1_000_000, ""),
+      ("e\u{301}e\u{301}e\u{301}e\u{301}e\u{301}e\u{301}", nil, 12, "2*64  "),
+      ("tail   ", nil, nil, ""),
+      ("", nil, nil, ""),
+    ]
+    for (name, shape, params, formula) in rows {
+      strings.rows.append([
+        capped(name, 12), shape.map(shapeText) ?? "", params.map(grouped) ?? "", formula,
+      ])
+      cells.add(name, cappedAt: 12)
+      if let shape { cells.add(shape: shape) } else { cells.addEmpty() }
+      if let params { cells.add(grouped: params) } else { cells.addEmpty() }
+      cells.add(formula)
+      cells.endRow()
+    }
+    var expected: [UInt8] = []
+    strings.write(into: &expected)
+    var bytes: [UInt8] = []
+    cells.write(into: &bytes)
+    #expect(String(decoding: bytes, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+    #expect(cells.rowCount == rows.count)
+  }
+
   @Test func cellCountsAreCharacters() {
     #expect(characterCount("weight") == 6)
     #expect(characterCount("e\u{301}") == 1)
