@@ -27,6 +27,16 @@ import tempfile
 import zipfile
 
 
+def repeat_or_cut(d: bytearray, rng: random.Random, kind: str) -> None:
+    """Repeats a run of up to 200 bytes right after itself, or cuts one out."""
+    i = rng.randrange(len(d) - 200)
+    if kind == "repeat":
+        j = i + rng.randint(1, 200)
+        d[j:j] = d[i:j]
+    else:
+        del d[i : i + rng.randint(1, 200)]
+
+
 def mutate(data: bytes, rng: random.Random) -> bytes:
     d = bytearray(data)
     kind = rng.choice(["change", "change", "change", "repeat", "cut", "memo"])
@@ -35,13 +45,8 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
             half = rng.random() < 0.6
             i = rng.randrange(len(d) // 2 if half else 0, len(d))
             d[i] = rng.randrange(256)
-    elif kind == "repeat":
-        i = rng.randrange(len(d) - 200)
-        j = i + rng.randint(1, 200)
-        d[j:j] = d[i:j]
-    elif kind == "cut":
-        i = rng.randrange(len(d) - 200)
-        del d[i : i + rng.randint(1, 200)]
+    elif kind in ("repeat", "cut"):
+        repeat_or_cut(d, rng, kind)
     else:
         gets = [i for i in range(len(d) - 1) if d[i] == ord("h")]
         if gets:
@@ -57,13 +62,8 @@ def mutate_onnx(data: bytes, rng: random.Random) -> bytes:
     if kind == "change":
         for _ in range(rng.randint(1, 3)):
             d[rng.randrange(len(d))] = rng.randrange(256)
-    elif kind == "repeat":
-        i = rng.randrange(len(d) - 200)
-        j = i + rng.randint(1, 200)
-        d[j:j] = d[i:j]
-    elif kind == "cut":
-        i = rng.randrange(len(d) - 200)
-        del d[i : i + rng.randint(1, 200)]
+    elif kind in ("repeat", "cut"):
+        repeat_or_cut(d, rng, kind)
     elif kind == "rename":
         # `blocks.N.pK` names of the same length: one copied over another.
         found = [i for i in range(len(d) - 16) if d[i : i + 7] == b"blocks."]

@@ -44,22 +44,9 @@ public enum ForkJoin {
   public static func map<Element>(
     count: Int, split: Bool, _ transform: @escaping @Sendable (Int) -> Element
   ) -> [Element] {
-    let count = max(0, count)
-    let half = count / 2
-    return [Element](unsafeUninitializedCapacity: count) { buffer, initialized in
-      guard let base = buffer.baseAddress else { return }
-      let target = SharedPointer(base)
-      // Each thread initializes its own half of the buffer, and only that.
-      _ = run(
-        split: split && count >= worthwhile,
-        side: { for index in half..<count { (target.base + index).initialize(to: transform(index)) } },
-        main: { for index in 0..<half { (target.base + index).initialize(to: transform(index)) } })
-      initialized = count
-    }
+    map(count: count, split: split, state: ()) { index, _ in transform(index) }
   }
-}
 
-extension ForkJoin {
   /// ``map(count:split:_:)`` where each half carries its own copy of `state` from one index to
   /// the next (a cache of the last lookup), starting from the value given.
   public static func map<Element, State: Sendable>(
