@@ -57,6 +57,46 @@ import WeightScopeModel
     #expect(file.tensors[3000].uses.map(\.node) == ["Add_3000"])
   }
 
+  /// The rest of the walk goes on from the other core's collector: a sparse initializer after
+  /// the dense ones, a `Constant` node's tensor, an `Identity` that passes an initializer on
+  /// under a new name, and a subgraph that uses an initializer from the main graph's scope.
+  @Test func theWalkGoesOnFromTheOtherCoresNames() throws {
+    let count = 5000
+    var graph: [UInt8] = []
+    for i in 0..<count {
+      graph += PB.bytes(1, PB.node("Add", inputs: ["x\(i)", "w\(i)"], outputs: ["x\(i + 1)"]))
+    }
+    graph += PB.bytes(
+      1,
+      PB.node(
+        "Constant", inputs: [], outputs: ["c"],
+        attributes: [PB.string(1, "value") + PB.bytes(5, PB.tensor("", dims: [3])) + PB.varint(20, 4)]))
+    graph += PB.bytes(1, PB.node("Identity", inputs: ["w7"], outputs: ["w7_alias"]))
+    graph += PB.bytes(1, PB.node("Mul", inputs: ["x0", "w7_alias"], outputs: ["y"]))
+    let body =
+      PB.bytes(1, PB.node("Mul", inputs: ["x0", "w4999"], outputs: ["z"])) + PB.string(2, "body")
+    graph += PB.bytes(
+      1,
+      PB.node(
+        "If", inputs: ["cond"], outputs: ["out"], name: "if0",
+        attributes: [
+          PB.string(1, "then_branch") + PB.bytes(6, body) + PB.varint(20, 5),
+          PB.string(1, "else_branch") + PB.bytes(6, body) + PB.varint(20, 5),
+        ]))
+    for i in 0..<count { graph += PB.bytes(5, PB.tensor("w\(i)", dims: [2])) }
+    let sparseValues = PB.tensor("s", dims: [2])
+    graph += PB.bytes(15, PB.bytes(1, sparseValues) + PB.packed(3, [4, 4]))
+    graph += PB.bytes(11, PB.string(1, "x0"))
+    let (split, apart, onePass) = Self.both(PB.model(graph: graph))
+    #expect(apart > 0)
+    let file = try split.get()
+    #expect(file == (try onePass.get()))
+    #expect(file.tensors.count == count + 2)
+    #expect(file.tensors.suffix(2).map(\.name) == ["s", "c"])
+    #expect(file.tensor("w7")?.uses.map(\.opType) == ["Add", "Identity", "Mul"])
+    #expect(file.tensor("w4999")?.uses.map(\.graph) == ["", "if0/then_branch", "if0/else_branch"])
+  }
+
   @Test func smallGraphIsReadInOnePass() throws {
     let (split, apart, onePass) = Self.both(Self.model(count: 3000))
     #expect(apart == 0)
