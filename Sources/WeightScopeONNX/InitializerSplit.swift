@@ -37,6 +37,8 @@ final class InitializerSplit: @unchecked Sendable {
   /// The main graph's field path, for errors (`ModelProto.graph`).
   private let proto: String
   private var work: SideWork<Listed>?
+  /// Whether initializers were handed to another core, joined since or not.
+  private(set) var started = false
   /// How many initializers, the graph's first, are listed apart.
   private(set) var count = 0
   /// Messages the listing's thread decoded, set when the whole model is decoded.
@@ -48,9 +50,6 @@ final class InitializerSplit: @unchecked Sendable {
     self.bytes = bytes
     self.proto = proto
   }
-
-  /// Whether initializers were handed to another core, joined since or not.
-  private(set) var started = false
 
   /// Hands the first of the initializers in `run`, which holds all `count` of the graph's
   /// initializers and nothing else, to another core; returns the range of their fields, which

@@ -34,8 +34,8 @@ public enum PyTorchZipReader {
   {
     // `torch.save` writes the pickle first: its heap is reserved before the directory is
     // parsed, so that the other core makes it ready meanwhile rather than while the pickle is
-    // read on both.
-    // Its header is not checked yet: a size past the file's end reserves nothing.
+    // read on both. Its header is not checked yet, so a size past the file's end reserves
+    // nothing.
     let early = ZipArchive.firstEntry(bytes.reader()).flatMap { first in
       (first.name.hasSuffix("/data.pkl") || first.name == "data.pkl")
         && first.entry.compressedSize <= bytes.count - min(bytes.count, first.entry.localHeaderOffset)
@@ -103,8 +103,7 @@ public enum PyTorchZipReader {
 
   /// Reserves the heap that naming a state dict's tensors in one pass takes: about six bytes
   /// per pickle byte; the machine's document, when that pass cannot be used, as much again
-  /// (``CheckpointPickle`` reserves it then). A reservation is a hint: a size from a header
-  /// not yet checked costs at most ``HeapReserve/maximum`` of ready pages.
+  /// (``CheckpointPickle`` reserves it then). The entry's size lies inside the file.
   private static func reservePickleHeap(_ entry: CentralDirectoryHeader) {
     let (heap, tooMuch) = entry.compressedSize.multipliedReportingOverflow(
       by: CheckpointPickle.onePassHeapPerByte)
